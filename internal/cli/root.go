@@ -1,0 +1,125 @@
+// Package cli is sonde's command line: the only code that knows flags,
+// output formats, colours and exit codes. Each subcommand registers itself
+// from its own file through register.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, as the README documents them.
+const (
+	ExitOK       = 0 // the command did its job
+	ExitFailure  = 1 // the command ran but failed (I/O, network, peer errors)
+	ExitUsage    = 2 // bad input: nothing was sent or created
+	ExitCanceled = 130
+)
+
+// usageError marks an error caused by the user's input. The CLI prints it as
+// one line and exits with ExitUsage; by contract nothing was sent or created.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// usagef returns a usageError built like fmt.Errorf.
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// asUsage wraps err (when not nil) as a usage error.
+func asUsage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return usageError{err}
+}
+
+// env carries the process's streams to the subcommands, so tests can run the
+// CLI in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// registrations holds the constructors of the subcommands; each file of this
+// package adds its own in an init function (no side effects: it only appends).
+var registrations []func(*env) *cobra.Command
+
+func register(f func(*env) *cobra.Command) { registrations = append(registrations, f) }
+
+// newRoot builds the whole command tree.
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sonde",
+		Short: "Network reconnaissance and traffic analysis, with a built-in practice lab",
+		Long: `sonde crafts and sends packets and matches their replies, traces routes,
+scans ports, captures and analyses traffic, and geolocates addresses.
+
+Practise only on networks you own: "sonde lab" builds a virtual one.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	for _, f := range registrations {
+		root.AddCommand(f(e))
+	}
+	return root
+}
+
+// Main runs the command line args and returns the process exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRoot(e)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	return report(e.stderr, cmd, err)
+}
+
+// report prints err as one line and picks the exit code.
+func report(w io.Writer, cmd *cobra.Command, err error) int {
+	msg := strings.TrimSpace(err.Error())
+	var ue usageError
+	switch {
+	case errors.As(err, &ue) || isCobraUsage(err):
+		fmt.Fprintf(w, "sonde: %s\n", msg)
+		if cmd != nil && isCobraUsage(err) {
+			fmt.Fprintf(w, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		}
+		return ExitUsage
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(w, "sonde: interrupted\n")
+		return ExitCanceled
+	case errors.Is(err, os.ErrPermission):
+		fmt.Fprintf(w, "sonde: %s (hint: run as root, or give the binary CAP_NET_RAW and CAP_NET_ADMIN)\n", msg)
+		return ExitFailure
+	default:
+		fmt.Fprintf(w, "sonde: %s\n", msg)
+		return ExitFailure
+	}
+}
+
+// isCobraUsage recognises cobra's own argument errors, which it returns as
+// plain errors.
+func isCobraUsage(err error) bool {
+	m := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most", "invalid argument", "flag needs an argument"} {
+		if strings.HasPrefix(m, p) || strings.Contains(m, " "+p) {
+			return true
+		}
+	}
+	return false
+}
