@@ -189,7 +189,6 @@ func tsharkPHS(lines []string) map[string]string {
 	return out
 }
 
-
 func TestAgainstTshark(t *testing.T) {
 	tshark := requireTshark(t)
 	files, _ := filepath.Glob("testdata/*/*.pcap*")
