@@ -53,7 +53,6 @@ type Handle struct {
 	remaining uint32 // packets left in the current block
 	next      int    // offset of the next packet in the current block
 
-
 	statsMu sync.Mutex
 	stats   Stats
 	closed  atomic.Bool
