@@ -203,7 +203,6 @@ func (n *Node) sysctl(key, value string) error {
 	})
 }
 
-
 // configureNode sets the node's sysctls and brings lo up, with its
 // addresses and local routes.
 func (l *Lab) configureNode(spec *NodeSpec) error {
@@ -521,4 +520,3 @@ func addr(p netip.Prefix) *netlink.Addr {
 func ipnet(p netip.Prefix) *net.IPNet {
 	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
-

@@ -36,14 +36,14 @@ Practise on it, not on networks you do not own.`,
 
 // labFlags are the flags that shape a built-in topology.
 type labFlags struct {
-	routers, hosts  int
-	loss            float64
-	lossAt          []string
-	silent          []string
-	drop, reject    string
-	ratelimit       string
-	services        string
-	name            string
+	routers, hosts int
+	loss           float64
+	lossAt         []string
+	silent         []string
+	drop, reject   string
+	ratelimit      string
+	services       string
+	name           string
 }
 
 func (f *labFlags) add(cmd *cobra.Command) {
