@@ -212,8 +212,11 @@ func (l *Lab) configureNode(spec *NodeSpec) error {
 		{"net.ipv6.conf.all.accept_dad", "0"},
 		{"net.ipv6.conf.default.accept_dad", "0"},
 		{"net.ipv6.conf.default.accept_ra", "0"},
-		// Anybody may use ICMP echo sockets (unprivileged ping) inside.
-		{"net.ipv4.ping_group_range", "0 2147483647"},
+	}
+	if canPublish() {
+		// Anybody may use ICMP echo sockets (unprivileged ping) inside;
+		// in a user namespace only mapped groups could be named.
+		sysctls = append(sysctls, [2]string{"net.ipv4.ping_group_range", "0 2147483647"})
 	}
 	if spec.Router {
 		sysctls = append(sysctls,
@@ -360,6 +363,9 @@ func (l *Lab) addrs(m Member, ifname string, prefixes []netip.Prefix) error {
 	if err != nil {
 		return fmt.Errorf("lab: %s: %w", m.Node, err)
 	}
+	if err := h.LinkSetUp(link); err != nil {
+		return fmt.Errorf("lab: %s:%s up: %w", m.Node, ifname, err)
+	}
 	for _, a := range m.Addrs {
 		for _, p := range prefixes {
 			if p.Contains(a) {
@@ -368,9 +374,6 @@ func (l *Lab) addrs(m Member, ifname string, prefixes []netip.Prefix) error {
 				}
 			}
 		}
-	}
-	if err := h.LinkSetUp(link); err != nil {
-		return fmt.Errorf("lab: %s:%s up: %w", m.Node, ifname, err)
 	}
 	return nil
 }

@@ -121,7 +121,7 @@ func report(w io.Writer, cmd *cobra.Command, err error) int {
 func isCobraUsage(err error) bool {
 	m := err.Error()
 	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most", "invalid argument", "flag needs an argument"} {
-		if strings.HasPrefix(m, p) || strings.Contains(m, " "+p) {
+		if strings.HasPrefix(m, p) {
 			return true
 		}
 	}
