@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -128,6 +129,7 @@ func parsePortList(flag, s string) ([]uint16, error) {
 
 func newLabUpCmd(e *env) *cobra.Command {
 	var f labFlags
+	var hold time.Duration
 	var names []string
 	for _, t := range lab.Topologies {
 		names = append(names, fmt.Sprintf("  %-6s %s", t.Name, t.Help))
@@ -159,12 +161,20 @@ func newLabUpCmd(e *env) *cobra.Command {
 			}
 			defer l.Close()
 			printLab(e.stdout, l)
-			if l.Published() {
+			if cmd.Flags().Changed("for") {
+				fmt.Fprintf(e.stdout, "\nlab %s is up for %v.\n", l.ID, hold)
+			} else if l.Published() {
 				fmt.Fprintf(e.stdout, "\nlab %s is up. Run commands in it with `sonde lab exec NODE -- CMD…`;\nCtrl-C or `sonde lab down` tears it down.\n", l.ID)
 			} else {
 				fmt.Fprintf(e.stdout, "\nlab %s is up inside a user namespace: only this process sees it.\nCtrl-C tears it down.\n", l.ID)
 			}
-			<-cmd.Context().Done()
+			if hold > 0 {
+				ctx, cancel := context.WithTimeout(cmd.Context(), hold)
+				defer cancel()
+				<-ctx.Done()
+			} else if !cmd.Flags().Changed("for") {
+				<-cmd.Context().Done()
+			}
 			if err := l.Close(); err != nil {
 				return err
 			}
@@ -173,6 +183,7 @@ func newLabUpCmd(e *env) *cobra.Command {
 		},
 	}
 	f.add(cmd)
+	cmd.Flags().DurationVar(&hold, "for", 0, "tear the lab down after this long (0: at once, for timing a build)")
 	return cmd
 }
 
