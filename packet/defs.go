@@ -11,14 +11,14 @@ import (
 type kind uint8
 
 const (
-	kUint  kind = iota // a number, or one of the field's names
-	kIPv4              // an IPv4 address, a CIDR prefix or a host name
-	kIPv6              // an IPv6 address, a CIDR prefix or a host name
-	kMAC               // a hardware address
-	kBytes             // a string
-	kTCPFlags          // "SA", "FPU" or a number
-	kIPFlags           // "DF", "MF", "MF+DF" or a number
-	kQD                // a DNSQR(...) question (DNS only)
+	kUint     kind = iota // a number, or one of the field's names
+	kIPv4                 // an IPv4 address, a CIDR prefix or a host name
+	kIPv6                 // an IPv6 address, a CIDR prefix or a host name
+	kMAC                  // a hardware address
+	kBytes                // a string
+	kTCPFlags             // "SA", "FPU" or a number
+	kIPFlags              // "DF", "MF", "MF+DF" or a number
+	kQD                   // a DNSQR(...) question (DNS only)
 )
 
 // fieldDef describes one field of a layer as the expression language names it.
@@ -68,10 +68,10 @@ type inst struct {
 	// length and checksum values given explicitly (see serialise)
 	lenVal, ckVal uint16
 	noNet         bool // no network layer below: no transport checksum
-	a, b         [16]byte
-	ma, mb       [6]byte
-	name         []byte
-	icmp6rest    rest4
+	a, b          [16]byte
+	ma, mb        [6]byte
+	name          []byte
+	icmp6rest     rest4
 }
 
 func (l *inst) has(f string) bool {
