@@ -39,10 +39,10 @@ func (t *Template) Packet() *Packet {
 			in := p.insts[f.layer]
 			in.explicit |= 1 << f.bit
 			switch {
-			case f.def.name == "src" || f.def.name == "psrc":
-				in.srcSet = true
 			case f.def.name == "hwsrc" || in.def.name == "Ether" && f.def.name == "src":
 				in.hwsrcSet = true
+			case f.def.name == "src" || f.def.name == "psrc":
+				in.srcSet = true
 			}
 			if in.def.name == "Ether" && f.def.name == "dst" {
 				in.dstSet = true

@@ -84,7 +84,7 @@ func (d *Decoder) AppendTCPDump(b []byte) []byte {
 func (d *Decoder) appendARP(b []byte) []byte {
 	a := &d.ARP
 	b = append(b, "ARP, "...)
-	n := len(d.Data)
+	n := d.wireLen()
 	if d.Has(layers.LayerTypeEthernet) {
 		n -= 14
 	} else {
@@ -180,9 +180,20 @@ func (d *Decoder) appendTransport(b []byte, src, dst []byte, iplen int, proto la
 		}
 		b = append(b, ", length "...)
 		b = appendUint(b, uint64(n))
-		if n > 0 && d.Has(layers.LayerTypeDNS) {
+		switch {
+		case n > 0 && d.Has(layers.LayerTypeDNS):
 			b = append(b, ' ')
 			b = d.appendDNS(b, n-2)
+		case (t.SrcPort == 22 || t.DstPort == 22) && hasPrefix(t.Payload, "SSH-"):
+			// tcpdump prints the SSH identification string (RFC 4253).
+			b = append(b, ": SSH: "...)
+			b = append(b, firstLine(t.Payload)...)
+		case n > 0 && (t.SrcPort == 80 || t.DstPort == 80 || t.SrcPort == 8080 || t.DstPort == 8080):
+			b = append(b, ": HTTP"...)
+			if isHTTPStart(t.Payload) {
+				b = append(b, ": "...)
+				b = append(b, firstLine(t.Payload)...)
+			}
 		}
 		return b
 	case proto == layers.IPProtocolUDP && d.Has(layers.LayerTypeUDP):
@@ -268,6 +279,25 @@ func appendTCPOptions(b []byte, opts []layers.TCPOption) []byte {
 				b = append(b, " ecr "...)
 				b = appendUint(b, uint64(be32(data[4:])))
 			}
+		case 34, 254:
+			// TCP Fast Open (RFC 7413), and its experimental form.
+			if o.OptionType == 254 {
+				if len(data) < 2 || data[0] != 0xf9 || data[1] != 0x89 {
+					b = append(b, "unknown-254"...)
+					break
+				}
+				b = append(b, "exp-"...)
+				data = data[2:]
+			}
+			b = append(b, "tfo"...)
+			if len(data) == 0 {
+				b = append(b, " cookiereq"...)
+				break
+			}
+			b = append(b, " cookie "...)
+			for _, c := range data {
+				b = append(b, hexDigits[c>>4], hexDigits[c&15])
+			}
 		default:
 			b = append(b, "unknown-"...)
 			b = appendUint(b, uint64(o.OptionType))
@@ -282,7 +312,9 @@ func appendTCPOptions(b []byte, opts []layers.TCPOption) []byte {
 	return b
 }
 
-func be32(p []byte) uint32 { return uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | uint32(p[3]) }
+func be32(p []byte) uint32 {
+	return uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | uint32(p[3])
+}
 func be16(p []byte) uint16 { return uint16(p[0])<<8 | uint16(p[1]) }
 
 var unreachCodes = [...]string{
@@ -472,4 +504,33 @@ func (d *Decoder) appendICMPv6(b []byte) []byte {
 	}
 	b = append(b, "type-#"...)
 	return appendUint(b, uint64(typ))
+}
+
+func hasPrefix(p []byte, s string) bool { return len(p) >= len(s) && string(p[:len(s)]) == s }
+
+func firstLine(p []byte) []byte {
+	for i, c := range p {
+		if c == '\r' || c == '\n' {
+			return p[:i]
+		}
+	}
+	return p
+}
+
+// isHTTPStart reports whether p starts an HTTP request or response, as
+// tcpdump's txtproto_print checks before printing the first line.
+func isHTTPStart(p []byte) bool {
+	if hasPrefix(p, "HTTP/") {
+		return true
+	}
+	for _, m := range [...]string{"GET ", "PUT ", "COPY ", "HEAD ", "LOCK ", "MOVE ", "POLL ", "POST ",
+		"BCOPY ", "BMOVE ", "MKCOL ", "TRACE ", "LABEL ", "MERGE ", "DELETE ", "SEARCH ", "UNLOCK ",
+		"REPORT ", "UPDATE ", "NOTIFY ", "BDELETE ", "CONNECT ", "OPTIONS ", "CHECKIN ", "PROPFIND ",
+		"CHECKOUT ", "CCM_POST ", "SUBSCRIBE ", "PROPPATCH ", "BPROPFIND ", "BPROPPATCH ", "UNCHECKOUT ",
+		"MKACTIVITY ", "MKWORKSPACE ", "UNSUBSCRIBE ", "RPC_CONNECT ", "VERSION-CONTROL ", "BASELINE-CONTROL "} {
+		if hasPrefix(p, m) {
+			return true
+		}
+	}
+	return false
 }

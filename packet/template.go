@@ -75,16 +75,25 @@ func (t *Template) init() error {
 	t.count = 1
 	t.dims, t.radix = nil, nil
 	for li, l := range t.layers {
-		// Scapy's order: the last field given varies slowest within a
-		// layer, and upper layers vary faster than lower ones.
-		for i := len(l.fields) - 1; i >= 0; i-- {
-			f := l.fields[i]
+		// Scapy's order: within a layer, the field defined last varies
+		// slowest; upper layers vary faster than lower ones.
+		for _, f := range l.fields {
 			f.layer = li
 			for bi, fd := range l.def.fields {
 				if fd == f.def {
 					f.bit = bi
 				}
 			}
+		}
+		byDef := make([]*fieldSpec, 0, len(l.fields))
+		for bi := len(l.def.fields) - 1; bi >= 0; bi-- {
+			for _, f := range l.fields {
+				if f.bit == bi {
+					byDef = append(byDef, f)
+				}
+			}
+		}
+		for _, f := range byDef {
 			f.n = 0
 			for vi := range f.vals {
 				var c uint64
