@@ -41,7 +41,7 @@ func ntpReply(req []byte, rx, tx time.Time, out []byte) ([]byte, string) {
 	out = binary.BigEndian.AppendUint32(out, 0x0000_0300) // root dispersion: ~11.7 ms
 	out = append(out, ntpRefID[:]...)
 	out = appendNTPTime(out, rx.Add(-17*time.Minute).Truncate(time.Second)) // reference: last sync
-	out = append(out, req[40:48]...)                                         // origin = client's transmit
+	out = append(out, req[40:48]...)                                        // origin = client's transmit
 	out = appendNTPTime(out, rx)
 	out = appendNTPTime(out, tx)
 	return out, "NTP v" + strconv.Itoa(int(vn)) + " time"

@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 
 // testNames is the zone of the tests.
 var testNames = map[string][]netip.Addr{
-	"target.lab": {netip.MustParseAddr("198.19.0.10"), netip.MustParseAddr("fd00:5::10")},
+	"target.lab":  {netip.MustParseAddr("198.19.0.10"), netip.MustParseAddr("fd00:5::10")},
 	"Router.LAB.": {netip.MustParseAddr("198.19.0.1")},
 	"v6only.lab":  {netip.MustParseAddr("fd00:5::20")},
 }
