@@ -263,7 +263,10 @@ func printConversations(w io.Writer, k analyze.Kind, rows []analyze.Conversation
 		}
 		fmt.Fprintf(w, "  %6d %-9s  %6d %-9s  %6d %-9s  %14.9f   %12.4f\n",
 			c.FramesBA, formatSize(c.BytesBA), c.FramesAB, formatSize(c.BytesAB),
-			c.Frames(), formatSize(c.Bytes()), c.Start.Seconds(), c.Duration.Seconds())
+			c.Frames(), formatSize(c.Bytes()), c.Start.Seconds(),
+			// As tshark: the difference of the two times in seconds, which
+			// rounds as it does.
+			(c.Start+c.Duration).Seconds()-c.Start.Seconds())
 	}
 	fmt.Fprintln(w, rule80)
 }
