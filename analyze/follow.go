@@ -3,8 +3,8 @@ package analyze
 import "net/netip"
 
 // Stream is a followed TCP stream (tshark -z follow,tcp,ascii,N): its two
-// nodes and its payload in chunks, consecutive segments of one direction
-// joined.
+// nodes and its payload, one chunk per segment as tshark shows them, with
+// retransmitted bytes left out.
 type Stream struct {
 	Number int
 	Nodes  [2]netip.AddrPort // Node 0 sent the stream's first packet
@@ -55,10 +55,6 @@ func (f *follow) add(src, dst endpointKey, fp *flowPacket) {
 		}
 	}
 	f.next[node], f.inited[node] = seq+uint32(len(data)), true
-	if n := len(f.chunks); n > 0 && f.chunks[n-1].Node == node {
-		f.chunks[n-1].Data = append(f.chunks[n-1].Data, data...)
-		return
-	}
 	f.chunks = append(f.chunks, Chunk{Node: node, Data: append([]byte(nil), data...)})
 }
 

@@ -5,6 +5,10 @@
 // seed always gives the same file.
 //
 //	go run ./bench/gen -n 1000000 -o work/mix.pcap
+//
+// The capture of docs/04-capture.md is
+//
+//	go run ./bench/gen -n 400 -flows 3 -seed 4 -o analyze/testdata/mix.pcap
 package main
 
 import (
@@ -25,8 +29,9 @@ func main() {
 	n := flag.Int("n", 1_000_000, "number of packets")
 	out := flag.String("o", "mix.pcap", "output file")
 	seed := flag.Uint64("seed", 1, "random seed")
+	conc := flag.Int("flows", 200, "exchanges in progress at once")
 	flag.Parse()
-	if err := run(*n, *out, *seed); err != nil {
+	if err := run(*n, *out, *seed, *conc); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
@@ -46,7 +51,7 @@ type flow interface {
 	next(g *gen) (done bool, err error)
 }
 
-func run(n int, out string, seed uint64) error {
+func run(n int, out string, seed uint64, conc int) error {
 	f, err := os.Create(out)
 	if err != nil {
 		return err
@@ -59,9 +64,9 @@ func run(n int, out string, seed uint64) error {
 	}
 	g := &gen{rng: rand.New(rand.NewPCG(seed, 0x5eed)), w: w, ts: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC),
 		buf: gopacket.NewSerializeBuffer(), opts: gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}}
-	active := make([]flow, 0, 256)
+	active := make([]flow, 0, conc)
 	for g.n < n {
-		for len(active) < 200 {
+		for len(active) < max(conc, 1) {
 			active = append(active, g.newFlow())
 		}
 		i := g.rng.IntN(len(active))

@@ -320,7 +320,7 @@ func printIO(w io.Writer, a *analyze.Analyzer, interval time.Duration) {
 	rows := a.IO()
 	if dur := a.Duration(); interval > dur {
 		// As tshark: one interval as long as the capture, in milliseconds.
-		interval, dec = dur.Truncate(time.Millisecond), 3
+		interval, dec = dur.Round(time.Millisecond), 3
 		if len(rows) == 1 {
 			rows[0].End = interval
 		}
@@ -329,7 +329,7 @@ func printIO(w io.Writer, a *analyze.Analyzer, interval time.Duration) {
 	for range dec {
 		unit /= 10
 	}
-	secs := func(d time.Duration) string { return strconv.FormatFloat(d.Truncate(unit).Seconds(), 'f', dec, 64) }
+	secs := func(d time.Duration) string { return strconv.FormatFloat(d.Round(unit).Seconds(), 'f', dec, 64) }
 	labels := make([]string, len(rows))
 	labelW, framesW, bytesW := len("Interval"), len("Frames"), len("Bytes")
 	for i, r := range rows {
@@ -364,7 +364,9 @@ func printFollow(w io.Writer, s *analyze.Stream, f *statsFlags) {
 		mode = "hex"
 	}
 	fmt.Fprintf(w, "\n%s\nFollow: tcp,%s\nFilter: tcp.stream eq %s\n", rule67, mode, strings.TrimPrefix(f.follow, "tcp,"))
-	if s != nil {
+	if s == nil {
+		fmt.Fprintf(w, "Node 0: :0\nNode 1: :0\n") // as tshark, for a stream that is not there
+	} else {
 		fmt.Fprintf(w, "Node 0: %s\nNode 1: %s\n", s.Nodes[0], s.Nodes[1])
 		offsets := [2]int{}
 		for _, c := range s.Chunks {
@@ -385,11 +387,11 @@ func printFollow(w io.Writer, s *analyze.Stream, f *statsFlags) {
 }
 
 // printable replaces what a terminal should not get with '.', keeping
-// line ends and tabs, as tshark's ascii mode does.
+// line ends, as tshark's ascii mode does.
 func printable(p []byte) []byte {
 	out := make([]byte, len(p))
 	for i, c := range p {
-		if c == '\n' || c == '\r' || c == '\t' || (c >= 0x20 && c < 0x7f) {
+		if c == '\n' || c == '\r' || (c >= 0x20 && c < 0x7f) {
 			out[i] = c
 		} else {
 			out[i] = '.'
@@ -418,7 +420,11 @@ func hexDump(w io.Writer, indent string, offset int, p []byte) {
 				asc[j] = '.'
 			}
 		}
-		fmt.Fprintf(w, "%s%08X  %s %s\n", indent, offset+i, hx.String(), asc)
+		if len(asc) > 8 {
+			asc = append(asc[:8:8], append([]byte{' '}, asc[8:]...)...)
+		}
+		// tshark drops one trailing blank of each line.
+		fmt.Fprintf(w, "%s%s\n", indent, strings.TrimSuffix(fmt.Sprintf("%08X  %s %s", offset+i, hx.String(), asc), " "))
 	}
 }
 

@@ -105,6 +105,18 @@ func TestStatsTablesAsTshark(t *testing.T) {
 		{"whois.pcap", "io,stat,0.1", []string{"--io", "100ms"}},
 		{"ssh.pcap", "io,stat,1", []string{"--io", "1s"}},
 		{"whois.pcap", "follow,tcp,ascii,0", []string{"--follow", "tcp,0"}},
+		{"whois.pcap", "follow,tcp,hex,0", []string{"--follow", "tcp,0", "--hex"}},
+		{"whois.pcap", "follow,tcp,ascii,3", []string{"--follow", "tcp,3"}},
+		{"../mix.pcap", "conv,tcp", []string{"--conv", "tcp"}},
+		{"../mix.pcap", "conv,udp", []string{"--conv", "udp"}},
+		{"../mix.pcap", "conv,ipv6", []string{"--conv", "ipv6"}},
+		{"../mix.pcap", "conv,eth", []string{"--conv", "eth"}},
+		{"../mix.pcap", "endpoints,ipv6", []string{"--endpoints", "ipv6"}},
+		{"../mix.pcap", "endpoints,udp", []string{"--endpoints", "udp"}},
+		{"../mix.pcap", "endpoints,eth", []string{"--endpoints", "eth"}},
+		{"../mix.pcap", "io,stat,0.005", []string{"--io", "5ms"}},
+		{"../mix.pcap", "follow,tcp,ascii,5", []string{"--follow", "tcp,5"}},
+		{"../mix.pcap", "follow,tcp,hex,7", []string{"--follow", "tcp,7", "--hex"}},
 	} {
 		file := statsTestdata + tc.file
 		cmd := exec.Command(tshark, "-n", "-q", "-r", file, "-z", tc.z)
