@@ -159,8 +159,8 @@ func TestKnownFlowsDoNotAllocate(t *testing.T) {
 }
 
 func TestMemoryBoundedByFlows(t *testing.T) {
-	if testing.Short() {
-		t.Skip("adds a million packets")
+	if testing.Short() || raceEnabled {
+		t.Skip("adds a million packets: not under -short or the race detector")
 	}
 	a := analyze.New(analyze.Config{Conversations: analyze.AllKinds, Endpoints: analyze.AllKinds, Hierarchy: true, FollowStream: -1, DNS: true, HTTP: true, TLS: true})
 	pkts := knownFlowPackets(t, a)

@@ -135,7 +135,13 @@ const (
 func NewReader(r io.Reader) (*Reader, error) {
 	rd := &Reader{}
 	rd.counter.r = r
-	rd.br = bufio.NewReaderSize(&rd.counter, ReaderBufferSize)
+	size := ReaderBufferSize
+	if l, ok := r.(interface{ Len() int }); ok && l.Len() < size {
+		// Small in-memory input: no need for the large buffer. pcapgo
+		// reuses a bufio.Reader only if it holds at least 4096 bytes.
+		size = max(l.Len(), 4096)
+	}
+	rd.br = bufio.NewReaderSize(&rd.counter, size)
 	magic, err := rd.br.Peek(4)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
