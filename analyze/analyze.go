@@ -199,75 +199,7 @@ func (a *Analyzer) Add(data []byte, ts time.Time, wireLen int, link layers.LinkT
 	fp.length = uint64(wireLen)
 	a.io.add(fp.rel, fp.length)
 
-	a.path = a.path[:0]
-	decoded := a.dec.decode(data, link)
-	d := &a.dec
-	for i, lt := range decoded {
-		switch lt {
-		case layers.LayerTypeEthernet:
-			a.path = append(a.path, protoEth)
-			fp.hasEth = true
-			fp.ethSrc = macKey(d.eth.SrcMAC)
-			fp.ethDst = macKey(d.eth.DstMAC)
-		case layers.LayerTypeLinuxSLL, layers.LayerTypeLinuxSLL2:
-			a.path = append(a.path, protoSLL)
-		case layers.LayerTypeLoopback:
-			a.path = append(a.path, protoNull)
-		case layers.LayerTypeDot1Q:
-			if i > 0 && decoded[i-1] == layers.LayerTypeEthernet && d.eth.EthernetType == layers.EthernetTypeQinQ {
-				a.path = append(a.path, protoQinQ)
-			} else {
-				a.path = append(a.path, protoVLAN)
-			}
-		case layers.LayerTypeARP:
-			a.path = append(a.path, protoARP)
-		case layers.LayerTypeIPv4:
-			if i == 0 {
-				a.path = append(a.path, protoRaw)
-			}
-			a.path = append(a.path, protoIP)
-			if fp.ipKind == 0 {
-				fp.ipKind = IPv4
-				fp.ipSrc = ipKey(d.ip4.SrcIP)
-				fp.ipDst = ipKey(d.ip4.DstIP)
-			}
-		case layers.LayerTypeIPv6:
-			if i == 0 {
-				a.path = append(a.path, protoRaw)
-			}
-			a.path = append(a.path, protoIPv6)
-			if fp.ipKind == 0 {
-				fp.ipKind = IPv6
-				fp.ipSrc = ipKey(d.ip6.SrcIP)
-				fp.ipDst = ipKey(d.ip6.DstIP)
-			}
-		case layers.LayerTypeICMPv4:
-			a.path = append(a.path, protoICMP)
-		case layers.LayerTypeICMPv6:
-			a.path = append(a.path, protoICMPv6)
-		case layers.LayerTypeTCP:
-			a.path = append(a.path, protoTCP)
-			if fp.l4 == 0 && fp.ipKind != 0 {
-				fp.l4 = TCP
-				fp.sport, fp.dport = uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort)
-				fp.seq = d.tcp.Seq
-				fp.tcpFlags = tcpFlags(&d.tcp)
-				fp.payload = d.tcp.Payload
-			}
-		case layers.LayerTypeUDP:
-			a.path = append(a.path, protoUDP)
-			if fp.l4 == 0 && fp.ipKind != 0 {
-				fp.l4 = UDP
-				fp.sport, fp.dport = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
-				fp.payload = d.udp.Payload
-			}
-		}
-	}
-	if fp.l4 != 0 && len(fp.payload) > 0 && len(a.path) > 0 && (a.path[len(a.path)-1] == protoTCP || a.path[len(a.path)-1] == protoUDP) {
-		if p := a.app.classify(&fp); p != protoNone {
-			a.path = append(a.path, p)
-		}
-	}
+	a.path = a.dec.walk(data, link, &fp, &a.app, a.path)
 	if a.phs != nil {
 		a.phs.add(a.path, fp.length)
 	}
@@ -330,6 +262,80 @@ func (a *Analyzer) update(i int, src, dst endpointKey, stream uint32, fp *flowPa
 	if e := a.eps[i]; e != nil {
 		e.add(src, dst, fp.length)
 	}
+}
+
+// walk decodes a packet into fp and the protocol path of the hierarchy,
+// reusing path's storage.
+func (d *decoder) walk(data []byte, link layers.LinkType, fp *flowPacket, app *appStats, path []proto) []proto {
+	path = path[:0]
+	decoded := d.decode(data, link)
+	for i, lt := range decoded {
+		switch lt {
+		case layers.LayerTypeEthernet:
+			path = append(path, protoEth)
+			fp.hasEth = true
+			fp.ethSrc = macKey(d.eth.SrcMAC)
+			fp.ethDst = macKey(d.eth.DstMAC)
+		case layers.LayerTypeLinuxSLL, layers.LayerTypeLinuxSLL2:
+			path = append(path, protoSLL)
+		case layers.LayerTypeLoopback:
+			path = append(path, protoNull)
+		case layers.LayerTypeDot1Q:
+			if i > 0 && decoded[i-1] == layers.LayerTypeEthernet && d.eth.EthernetType == layers.EthernetTypeQinQ {
+				path = append(path, protoQinQ)
+			} else {
+				path = append(path, protoVLAN)
+			}
+		case layers.LayerTypeARP:
+			path = append(path, protoARP)
+		case layers.LayerTypeIPv4:
+			if i == 0 {
+				path = append(path, protoRaw)
+			}
+			path = append(path, protoIP)
+			if fp.ipKind == 0 {
+				fp.ipKind = IPv4
+				fp.ipSrc = ipKey(d.ip4.SrcIP)
+				fp.ipDst = ipKey(d.ip4.DstIP)
+			}
+		case layers.LayerTypeIPv6:
+			if i == 0 {
+				path = append(path, protoRaw)
+			}
+			path = append(path, protoIPv6)
+			if fp.ipKind == 0 {
+				fp.ipKind = IPv6
+				fp.ipSrc = ipKey(d.ip6.SrcIP)
+				fp.ipDst = ipKey(d.ip6.DstIP)
+			}
+		case layers.LayerTypeICMPv4:
+			path = append(path, protoICMP)
+		case layers.LayerTypeICMPv6:
+			path = append(path, protoICMPv6)
+		case layers.LayerTypeTCP:
+			path = append(path, protoTCP)
+			if fp.l4 == 0 && fp.ipKind != 0 {
+				fp.l4 = TCP
+				fp.sport, fp.dport = uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort)
+				fp.seq = d.tcp.Seq
+				fp.tcpFlags = tcpFlags(&d.tcp)
+				fp.payload = d.tcp.Payload
+			}
+		case layers.LayerTypeUDP:
+			path = append(path, protoUDP)
+			if fp.l4 == 0 && fp.ipKind != 0 {
+				fp.l4 = UDP
+				fp.sport, fp.dport = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
+				fp.payload = d.udp.Payload
+			}
+		}
+	}
+	if fp.l4 != 0 && len(fp.payload) > 0 && len(path) > 0 && (path[len(path)-1] == protoTCP || path[len(path)-1] == protoUDP) {
+		if p := app.classify(fp); p != protoNone {
+			path = append(path, p)
+		}
+	}
+	return path
 }
 
 // addrKey holds an address compactly: 4 or 16 bytes of IP, or 6 of MAC,

@@ -31,8 +31,18 @@ func requireTshark(t *testing.T) string {
 	return p
 }
 
-// analyzeFile runs an Analyzer with every table over a capture file.
+// analyzeFile runs an Analyzer configured by cfg over a capture file.
 func analyzeFile(t testing.TB, name string, cfg analyze.Config) *analyze.Analyzer {
+	t.Helper()
+	a := analyze.New(cfg)
+	forEachPacket(t, name, func(data []byte, ci capfile.CaptureInfo) {
+		a.Add(data, ci.Timestamp, ci.Length, ci.LinkType)
+	})
+	return a
+}
+
+// forEachPacket calls fn with every packet of a capture file.
+func forEachPacket(t testing.TB, name string, fn func([]byte, capfile.CaptureInfo)) {
 	t.Helper()
 	f, err := os.Open(name)
 	if err != nil {
@@ -43,18 +53,16 @@ func analyzeFile(t testing.TB, name string, cfg analyze.Config) *analyze.Analyze
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := analyze.New(cfg)
 	for {
 		data, ci, err := r.ZeroCopyReadPacketData()
 		if err == io.EOF {
-			break
+			return
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		a.Add(data, ci.Timestamp, ci.Length, ci.LinkType)
+		fn(data, ci)
 	}
-	return a
 }
 
 // formatSize is tshark's format_size with SI prefixes, which its

@@ -28,6 +28,7 @@ type statsFlags struct {
 	hex             bool
 	dns, http, tls  bool
 	parquetFlows    string
+	parquetPackets  string
 	json            bool
 }
 
@@ -68,6 +69,7 @@ printed, then the error, and the exit code is 1.`,
 	fl.BoolVar(&f.http, "http", false, "HTTP requests and response codes")
 	fl.BoolVar(&f.tls, "tls", false, "TLS ClientHello server names (SNI) and ALPN")
 	fl.StringVar(&f.parquetFlows, "parquet-flows", "", "also write every conversation to `OUT` as Parquet")
+	fl.StringVar(&f.parquetPackets, "parquet-packets", "", "also write one row per packet to `OUT` as Parquet")
 	fl.BoolVar(&f.json, "json", false, "print JSON lines instead of tables")
 	return cmd
 }
@@ -137,6 +139,15 @@ func runStats(cmd *cobra.Command, e *env, f *statsFlags, name string) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	a := analyze.New(cfg)
+	var pw *analyze.PacketWriter
+	var pout *os.File
+	if f.parquetPackets != "" {
+		if pout, err = os.Create(f.parquetPackets); err != nil {
+			return err
+		}
+		defer pout.Close()
+		pw = analyze.NewPacketWriter(pout)
+	}
 	ctx := cmd.Context()
 	var readErr error
 	for n := 0; ; n++ {
@@ -152,6 +163,16 @@ func runStats(cmd *cobra.Command, e *env, f *statsFlags, name string) error {
 			break
 		}
 		a.Add(data, ci.Timestamp, ci.Length, ci.LinkType)
+		if pw != nil {
+			if err := pw.Add(data, ci.Timestamp, ci.Length, ci.LinkType); err != nil {
+				return err
+			}
+		}
+	}
+	if pw != nil {
+		if err := finishPackets(pw, pout); err != nil {
+			return err
+		}
 	}
 
 	w := bufio.NewWriterSize(e.stdout, 64<<10)
@@ -183,6 +204,14 @@ func runStats(cmd *cobra.Command, e *env, f *statsFlags, name string) error {
 		return fmt.Errorf("%s: %w", name, readErr)
 	}
 	return nil
+}
+
+// finishPackets completes the per-packet Parquet file.
+func finishPackets(pw *analyze.PacketWriter, out *os.File) error {
+	if err := pw.Close(); err != nil {
+		return err
+	}
+	return out.Close()
 }
 
 // printStatsText prints the tables in a fixed order, each as tshark does.
@@ -220,7 +249,7 @@ func printStatsText(w io.Writer, a *analyze.Analyzer, f *statsFlags, conv, eps [
 		printTLS(w, a.TLS())
 		any = true
 	}
-	if !any && f.parquetFlows == "" {
+	if !any && f.parquetFlows == "" && f.parquetPackets == "" {
 		fmt.Fprintf(w, "Packets:  %d\nBytes:    %d\nDuration: %.6f secs\n", a.Packets(), a.Bytes(), a.Duration().Seconds())
 	}
 }

@@ -155,14 +155,17 @@ func TestStatsJSON(t *testing.T) {
 	}
 }
 
-func TestStatsParquetFlows(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "flows.parquet")
-	_, errs, code := runCLI(t, "stats", "--parquet-flows", out, statsTestdata+"ssh.pcap")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
+func TestStatsParquet(t *testing.T) {
+	dir := t.TempDir()
+	flows, packets := filepath.Join(dir, "flows.parquet"), filepath.Join(dir, "packets.parquet")
+	out, errs, code := runCLI(t, "stats", "--parquet-flows", flows, "--parquet-packets", packets, statsTestdata+"ssh.pcap")
+	if code != 0 || out != "" {
+		t.Fatalf("exit %d: %s%s", code, out, errs)
 	}
-	data, err := os.ReadFile(out)
-	if err != nil || !bytes.HasPrefix(data, []byte("PAR1")) || !bytes.HasSuffix(data, []byte("PAR1")) {
-		t.Errorf("not a parquet file (%d bytes, %v)", len(data), err)
+	for _, name := range []string{flows, packets} {
+		data, err := os.ReadFile(name)
+		if err != nil || !bytes.HasPrefix(data, []byte("PAR1")) || !bytes.HasSuffix(data, []byte("PAR1")) {
+			t.Errorf("%s: not a parquet file (%d bytes, %v)", name, len(data), err)
+		}
 	}
 }
