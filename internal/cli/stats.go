@@ -48,6 +48,7 @@ one table after another, formatted as tshark prints them:
   --dns, --http, --tls   DNS questions and answers, HTTP requests, TLS server names
 
 Without any of them it prints the number of packets, bytes and the duration.
+FILE "-" reads the capture from standard input.
 A damaged file is read up to the damage: the statistics of what was read are
 printed, then the error, and the exit code is 1.`,
 		Example: `  sonde stats --conv tcp --phs capture.pcap
@@ -129,12 +130,16 @@ func runStats(cmd *cobra.Command, e *env, f *statsFlags, name string) error {
 	if err != nil {
 		return err
 	}
-	file, err := os.Open(name)
-	if err != nil {
-		return err
+	var in io.Reader = e.stdin
+	if name != "-" {
+		file, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		in = file
 	}
-	defer file.Close()
-	r, err := capfile.NewReader(file)
+	r, err := capfile.NewReader(in)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}

@@ -47,6 +47,19 @@ func TestStatsUsageErrors(t *testing.T) {
 	}
 }
 
+func TestStatsStdin(t *testing.T) {
+	data, err := os.ReadFile(statsTestdata + "whois.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), []string{"stats", "--conv", "tcp", "-"}, bytes.NewReader(data), &out, &errb)
+	want, _, _ := runCLI(t, "stats", "--conv", "tcp", statsTestdata+"whois.pcap")
+	if code != 0 || out.String() != want {
+		t.Errorf("exit %d, stdin gives:\n%s\nthe file gives:\n%s", code, out.String(), want)
+	}
+}
+
 func TestStatsMissingFile(t *testing.T) {
 	_, errs, code := runCLI(t, "stats", filepath.Join(t.TempDir(), "nope.pcap"))
 	if code != ExitFailure || !strings.Contains(errs, "no such file") {
