@@ -113,21 +113,21 @@ func isTLSRecord(p []byte) bool {
 
 // classify names the application protocol of a payload for the hierarchy,
 // or protoNone for TCP segments that continue a message.
-func (s *appStats) classify(fp *flowPacket) proto {
+func (s *appStats) classify(fp *l4Rec) proto {
 	p := fp.payload
-	if fp.sport == 53 || fp.dport == 53 {
-		if fp.l4 == UDP && len(p) >= 12 || fp.l4 == TCP && len(p) >= 14 {
+	if fp.src.port == 53 || fp.dst.port == 53 {
+		if fp.kind == UDP && len(p) >= 12 || fp.kind == TCP && len(p) >= 14 {
 			return protoDNS
 		}
 	}
-	if fp.l4 == TCP {
-		if isHTTPPort(fp.sport) || isHTTPPort(fp.dport) {
+	if fp.kind == TCP {
+		if isHTTPPort(fp.src.port) || isHTTPPort(fp.dst.port) {
 			if isHTTPStart(p) {
 				return protoHTTP
 			}
 			return protoNone
 		}
-		if isTLSPort(fp.sport) || isTLSPort(fp.dport) {
+		if isTLSPort(fp.src.port) || isTLSPort(fp.dst.port) {
 			if isTLSRecord(p) {
 				return protoTLS
 			}
@@ -137,15 +137,15 @@ func (s *appStats) classify(fp *flowPacket) proto {
 	return protoData
 }
 
-func (s *appStats) udpPayload(fp *flowPacket) {
-	if s.dnsOn && (fp.sport == 53 || fp.dport == 53) {
+func (s *appStats) udpPayload(fp *l4Rec) {
+	if s.dnsOn && (fp.src.port == 53 || fp.dst.port == 53) {
 		s.dnsMessage(fp.payload)
 	}
 }
 
-func (s *appStats) tcpPayload(stream int, fromA bool, fp *flowPacket) {
+func (s *appStats) tcpPayload(stream int, fromA bool, fp *l4Rec) {
 	p := fp.payload
-	if s.dnsOn && (fp.sport == 53 || fp.dport == 53) && len(p) > 2 {
+	if s.dnsOn && (fp.src.port == 53 || fp.dst.port == 53) && len(p) > 2 {
 		n := int(binary.BigEndian.Uint16(p))
 		if n <= len(p)-2 {
 			s.dnsMessage(p[2 : 2+n])

@@ -26,17 +26,18 @@ type follow struct {
 	chunks []Chunk
 }
 
-func (f *follow) add(src, dst endpointKey, fp *flowPacket) {
+func (f *follow) add(fp *l4Rec) {
+	src := fp.src
 	if !f.seen {
 		f.seen = true
-		f.nodes = [2]endpointKey{src, dst}
+		f.nodes = [2]endpointKey{fp.src, fp.dst}
 	}
 	node := 0
 	if src != f.nodes[0] {
 		node = 1
 	}
 	seq := fp.seq
-	if fp.tcpFlags&flagSYN != 0 {
+	if fp.flags&flagSYN != 0 {
 		seq++
 		f.next[node], f.inited[node] = seq, true
 	}

@@ -46,7 +46,6 @@ type PacketWriter struct {
 // to complete the file.
 func NewPacketWriter(w io.Writer) *PacketWriter {
 	p := &PacketWriter{w: parquet.NewGenericWriter[PacketRow](w, parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(256<<10)), names: map[string]string{}}
-	p.dec.init()
 	p.app.init(Config{})
 	p.tcp.init()
 	p.rows = make([]PacketRow, 0, 4096)
@@ -60,7 +59,7 @@ func (p *PacketWriter) Add(data []byte, ts time.Time, wireLen int, link layers.L
 	}
 	var fp flowPacket
 	p.path = p.dec.walk(data, link, &fp, &p.app, p.path)
-	row := PacketRow{Time: ts, FrameLen: int32(wireLen), CapLen: int32(len(data)), TCPStream: -1, PayloadLen: int32(len(fp.payload))}
+	row := PacketRow{Time: ts, FrameLen: int32(wireLen), CapLen: int32(len(data)), TCPStream: -1}
 	p.key = p.key[:0]
 	for i, pr := range p.path {
 		if i > 0 {
@@ -74,21 +73,22 @@ func (p *PacketWriter) Add(data []byte, ts time.Time, wireLen int, link layers.L
 		p.names[name] = name
 	}
 	row.Protocols = name
-	if fp.hasEth {
-		row.EthSrc, row.EthDst = fp.ethSrc.address().String(), fp.ethDst.address().String()
+	// The outermost headers: those of the network the capture was made on.
+	if fp.nEth > 0 {
+		row.EthSrc, row.EthDst = fp.eth[0][0].address().String(), fp.eth[0][1].address().String()
 	}
-	if fp.ipKind != 0 {
-		row.IPSrc, row.IPDst = fp.ipSrc.address().String(), fp.ipDst.address().String()
+	if fp.nIP > 0 {
+		row.IPSrc, row.IPDst = fp.ip[0].src.address().String(), fp.ip[0].dst.address().String()
 	}
-	if fp.l4 != 0 {
-		row.SrcPort, row.DstPort = int32(fp.sport), int32(fp.dport)
-	}
-	if fp.l4 == TCP {
-		src := endpointKey{addr: fp.ipSrc, port: fp.sport}
-		dst := endpointKey{addr: fp.ipDst, port: fp.dport}
-		stream, _ := p.tcp.stream(src, dst, &fp)
-		row.TCPStream = int64(stream)
-		row.TCPFlags = int32(fp.tcpFlags)
+	if fp.nL4 > 0 {
+		r := &fp.l4[0]
+		row.SrcPort, row.DstPort = int32(r.src.port), int32(r.dst.port)
+		row.PayloadLen = int32(len(r.payload))
+		if r.kind == TCP {
+			stream, _ := p.tcp.stream(r)
+			row.TCPStream = int64(stream)
+			row.TCPFlags = int32(r.flags)
+		}
 	}
 	p.rows = append(p.rows, row)
 	if len(p.rows) == cap(p.rows) {

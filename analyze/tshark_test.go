@@ -162,7 +162,8 @@ func tsharkEpRows(lines []string) []string {
 // ourProtocols are the protocols the hierarchy of analyze decodes; only
 // paths made of them are compared.
 var ourProtocols = map[string]bool{"eth": true, "sll": true, "null": true, "vlan": true, "ieee8021ad": true,
-	"arp": true, "ip": true, "ipv6": true, "icmp": true, "icmpv6": true, "tcp": true, "udp": true, "dns": true}
+	"arp": true, "ip": true, "ipv6": true, "icmp": true, "icmpv6": true, "tcp": true, "udp": true, "dns": true,
+	"gre": true, "vxlan": true, "geneve": true}
 
 func phsFlat(nodes []*analyze.ProtocolNode, prefix string, out map[string]string) {
 	for _, n := range nodes {
