@@ -235,6 +235,25 @@ func (r *Reader) Interfaces() []Interface {
 	return out
 }
 
+// Section describes the pcapng section being read: free text about the
+// capture that the writing program recorded.
+type Section struct {
+	Application string // shb_userappl, e.g. "Dumpcap (Wireshark) 4.0.17"
+	OS          string // shb_os
+	Hardware    string // shb_hardware
+	Comment     string // opt_comment
+}
+
+// Section returns the description of the current pcapng section (zero for
+// pcap files).
+func (r *Reader) Section() Section {
+	if r.ng == nil {
+		return Section{}
+	}
+	si := r.ng.SectionInfo()
+	return Section{Application: si.Application, OS: si.OS, Hardware: si.Hardware, Comment: si.Comment}
+}
+
 // Packets returns how many packets have been read successfully.
 func (r *Reader) Packets() int { return r.n }
 
