@@ -2,6 +2,7 @@ package analyze_test
 
 import (
 	"net"
+	"net/netip"
 	"runtime"
 	"strings"
 	"testing"
@@ -215,4 +216,37 @@ func FuzzAdd(f *testing.F) {
 		_ = a.Conversations(analyze.TCP)
 		_ = a.DNS()
 	})
+}
+
+// fakeLocator places 10.0.0.0/8 in a made-up country and AS.
+type fakeLocator struct{}
+
+func (fakeLocator) Locate(a netip.Addr) (string, string) {
+	if netip.MustParsePrefix("10.0.0.0/8").Contains(a) {
+		return "ZZ", "AS64500"
+	}
+	return "", ""
+}
+
+func TestEndpointsLocated(t *testing.T) {
+	a := analyze.New(analyze.Config{Endpoints: analyze.IPv4 | analyze.TCP | analyze.Eth, FollowStream: -1, Locator: fakeLocator{}})
+	p := tcpFrame(t, 1, true, "S", 1, nil)
+	a.Add(p, time.Unix(0, 0), len(p), layers.LinkTypeEthernet)
+	for _, k := range []analyze.Kind{analyze.IPv4, analyze.TCP} {
+		eps := a.Endpoints(k)
+		if len(eps) != 2 {
+			t.Fatalf("%v: %d endpoints", k, len(eps))
+		}
+		for _, e := range eps {
+			inside := e.Addr.IP.Is4() && e.Addr.IP.As4()[0] == 10
+			if inside && (e.Country != "ZZ" || e.ASN != "AS64500") || !inside && (e.Country != "" || e.ASN != "") {
+				t.Errorf("%v endpoint %v: country %q asn %q", k, e.Addr, e.Country, e.ASN)
+			}
+		}
+	}
+	for _, e := range a.Endpoints(analyze.Eth) {
+		if e.Country != "" {
+			t.Errorf("MAC endpoint located: %+v", e)
+		}
+	}
 }

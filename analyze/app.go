@@ -24,28 +24,28 @@ const (
 
 // DNSQuestion summarises one question (name and type) and what answered it.
 type DNSQuestion struct {
-	Name      string
-	Type      string   // "A", "AAAA", ...
-	Queries   uint64   // messages asking it
-	Responses uint64   // responses to it
-	RCode     string   // response code of the last response ("NoError", "NXDomain", ...)
-	Answers   []string // distinct answer data, at most 8
+	Name      string   `json:"name"`
+	Type      string   `json:"type"`      // "A", "AAAA", ...
+	Queries   uint64   `json:"queries"`   // messages asking it
+	Responses uint64   `json:"responses"` // responses to it
+	RCode     string   `json:"rcode"`     // response code of the last response ("No Error", "Non-Existent Domain", ...)
+	Answers   []string `json:"answers"`   // distinct answer data, at most 8
 }
 
 // HTTPRequest summarises requests with the same method, host and path.
 type HTTPRequest struct {
-	Method   string
-	Host     string
-	Path     string
-	Requests uint64
-	Status   map[int]uint64 // responses by status code
+	Method   string         `json:"method"`
+	Host     string         `json:"host"`
+	Path     string         `json:"path"`
+	Requests uint64         `json:"requests"`
+	Status   map[int]uint64 `json:"status"` // responses by status code
 }
 
 // TLSHello summarises ClientHellos with the same server name and ALPN.
 type TLSHello struct {
-	ServerName string   // SNI, empty if absent
-	ALPN       []string // offered application protocols, in order
-	Count      uint64
+	ServerName string   `json:"server_name"` // SNI, empty if absent
+	ALPN       []string `json:"alpn"`        // offered application protocols, in order
+	Count      uint64   `json:"count"`
 }
 
 type appStats struct {

@@ -39,10 +39,10 @@ var protoNames = [...]string{
 // frames and bytes whose dissection contains this protocol below its
 // parent's.
 type ProtocolNode struct {
-	Name     string
-	Frames   uint64
-	Bytes    uint64
-	Children []*ProtocolNode
+	Name     string          `json:"name"`
+	Frames   uint64          `json:"frames"`
+	Bytes    uint64          `json:"bytes"`
+	Children []*ProtocolNode `json:"children,omitempty"`
 }
 
 type phsNode struct {
