@@ -38,7 +38,7 @@ type srFlags struct {
 
 func (f *srFlags) add(cmd *cobra.Command, send bool) {
 	fl := cmd.Flags()
-	fl.DurationVar(&f.inter, "inter", 0, "gap between two packets")
+	fl.Var(secondsFlag{&f.inter}, "inter", "gap between two packets, in seconds or as a duration")
 	fl.StringVarP(&f.iface, "iface", "i", "", "interface to send (and receive) on; default: the route's")
 	fl.BoolVar(&f.show, "show", false, "show every layer and field of each packet (Scapy's show())")
 	fl.BoolVar(&f.hex, "hex", false, "hexdump each packet")
@@ -47,7 +47,8 @@ func (f *srFlags) add(cmd *cobra.Command, send bool) {
 	if send {
 		return
 	}
-	fl.DurationVarP(&f.timeout, "timeout", "t", 2*time.Second, "how long to wait for answers after the last packet")
+	f.timeout = 2 * time.Second
+	fl.VarP(secondsFlag{&f.timeout}, "timeout", "t", "how long to wait for answers after the last packet, in seconds or as a duration")
 	fl.IntVar(&f.retry, "retry", 0, "resend the unanswered this many more times")
 	fl.BoolVar(&f.multi, "multi", false, "keep every answer to a packet, not only the first")
 }
