@@ -76,9 +76,10 @@ type Config struct {
 	// Interval, when positive, keeps frames and bytes per interval
 	// (tshark -z io,stat,N).
 	Interval time.Duration
-	// FollowStream, when not negative, keeps the payload of that TCP stream
-	// (tshark -z follow,tcp,ascii,N). Use -1 to follow none; the zero value
-	// follows stream 0.
+	// Follow keeps the payload of TCP stream FollowStream (tshark -z
+	// follow,tcp,ascii,N).
+	Follow bool
+	// FollowStream is the tcp.stream number to follow (zero: the first).
 	FollowStream int
 	// DNS keeps DNS questions with their answers.
 	DNS bool
@@ -129,7 +130,7 @@ func New(cfg Config) *Analyzer {
 		a.phs = newHierarchy()
 	}
 	a.io.interval = cfg.Interval
-	if cfg.FollowStream >= 0 {
+	if cfg.Follow {
 		a.fol = &follow{stream: cfg.FollowStream}
 	}
 	a.app.init(cfg)

@@ -13,7 +13,7 @@ import (
 )
 
 func TestWriteFlowsParquet(t *testing.T) {
-	a := analyzeFile(t, "testdata/tcpdump/dns_tcp.pcap", analyze.Config{Conversations: analyze.AllKinds, FollowStream: -1})
+	a := analyzeFile(t, "testdata/tcpdump/dns_tcp.pcap", analyze.Config{Conversations: analyze.AllKinds})
 	var buf bytes.Buffer
 	n, err := a.WriteFlowsParquet(&buf)
 	if err != nil {
@@ -56,7 +56,7 @@ func TestWriteFlowsParquet(t *testing.T) {
 
 func TestPacketWriterParquet(t *testing.T) {
 	const file = "testdata/tcpdump/dns_tcp.pcap"
-	a := analyzeFile(t, file, analyze.Config{Conversations: analyze.TCP, FollowStream: -1, Hierarchy: true})
+	a := analyzeFile(t, file, analyze.Config{Conversations: analyze.TCP, Hierarchy: true})
 	var buf bytes.Buffer
 	pw := analyze.NewPacketWriter(&buf)
 	forEachPacket(t, file, func(data []byte, ci capfile.CaptureInfo) {

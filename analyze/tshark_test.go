@@ -213,7 +213,7 @@ func TestAgainstTshark(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(file, func(t *testing.T) {
-			a := analyzeFile(t, file, analyze.Config{Conversations: analyze.AllKinds, Endpoints: analyze.AllKinds, Hierarchy: true, FollowStream: -1})
+			a := analyzeFile(t, file, analyze.Config{Conversations: analyze.AllKinds, Endpoints: analyze.AllKinds, Hierarchy: true})
 			ts := tsharkSections(t, tshark, file, z...)
 			for _, k := range []analyze.Kind{analyze.Eth, analyze.IPv4, analyze.IPv6, analyze.TCP, analyze.UDP} {
 				if diff := cmp.Diff(tsharkConvRows(ts[k.String()+" Conversations"]), convRows(a.Conversations(k))); diff != "" {

@@ -77,7 +77,7 @@ printed, then the error, and the exit code is 1.`,
 
 // statsConfig checks the flags and maps them to an analyze.Config.
 func statsConfig(f *statsFlags) (analyze.Config, []analyze.Kind, []analyze.Kind, error) {
-	cfg := analyze.Config{FollowStream: -1, Hierarchy: f.phs, DNS: f.dns, HTTP: f.http, TLS: f.tls}
+	cfg := analyze.Config{Hierarchy: f.phs, DNS: f.dns, HTTP: f.http, TLS: f.tls}
 	kinds := func(flag string, names []string) ([]analyze.Kind, error) {
 		var out []analyze.Kind
 		for _, n := range names {
@@ -118,7 +118,7 @@ func statsConfig(f *statsFlags) (analyze.Config, []analyze.Kind, []analyze.Kind,
 		if !ok || proto != "tcp" || err != nil || n < 0 {
 			return cfg, nil, nil, usagef("--follow: want tcp,N with N a stream number, got %q", f.follow)
 		}
-		cfg.FollowStream = n
+		cfg.Follow, cfg.FollowStream = true, n
 	} else if f.hex {
 		return cfg, nil, nil, usagef("--hex needs --follow")
 	}
@@ -221,40 +221,40 @@ func finishPackets(pw *analyze.PacketWriter, out *os.File) error {
 
 // printStatsText prints the tables in a fixed order, each as tshark does.
 func printStatsText(w io.Writer, a *analyze.Analyzer, f *statsFlags, conv, eps []analyze.Kind) {
-	any := false
+	printed := false
 	if f.io > 0 {
 		printIO(w, a, f.io)
-		any = true
+		printed = true
 	}
 	if f.phs {
 		printPHS(w, a.Hierarchy())
-		any = true
+		printed = true
 	}
 	for _, k := range conv {
 		printConversations(w, k, a.Conversations(k))
-		any = true
+		printed = true
 	}
 	for _, k := range eps {
 		printEndpoints(w, k, a.Endpoints(k))
-		any = true
+		printed = true
 	}
 	if f.follow != "" {
 		printFollow(w, a.Follow(), f)
-		any = true
+		printed = true
 	}
 	if f.dns {
 		printDNS(w, a.DNS())
-		any = true
+		printed = true
 	}
 	if f.http {
 		printHTTP(w, a.HTTP())
-		any = true
+		printed = true
 	}
 	if f.tls {
 		printTLS(w, a.TLS())
-		any = true
+		printed = true
 	}
-	if !any && f.parquetFlows == "" && f.parquetPackets == "" {
+	if !printed && f.parquetFlows == "" && f.parquetPackets == "" {
 		fmt.Fprintf(w, "Packets:  %d\nBytes:    %d\nDuration: %.6f secs\n", a.Packets(), a.Bytes(), a.Duration().Seconds())
 	}
 }
