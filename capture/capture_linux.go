@@ -147,9 +147,15 @@ func Open(ctx context.Context, cfg Config) (h *Handle, err error) {
 	}
 	efd := h.efd
 	h.stop = context.AfterFunc(ctx, func() {
-		var one [8]byte
-		binary.NativeEndian.PutUint64(one[:], 1)
-		unix.Write(efd, one[:])
+		// Under statsMu, which Close holds while closing efd: never write
+		// to a descriptor number that was closed and reused.
+		h.statsMu.Lock()
+		defer h.statsMu.Unlock()
+		if !h.closed.Load() {
+			var one [8]byte
+			binary.NativeEndian.PutUint64(one[:], 1)
+			unix.Write(efd, one[:])
+		}
 	})
 	return h, nil
 }
