@@ -182,3 +182,24 @@ func TestStatsParquet(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsOnePass checks that tables asked for together are the tables
+// asked for one by one, in the documented order.
+func TestStatsOnePass(t *testing.T) {
+	file := statsTestdata + "../mix.pcap"
+	parts := [][]string{{"--io", "5ms"}, {"--phs"}, {"--conv", "tcp"}, {"--conv", "ip"}, {"--endpoints", "udp"}, {"--follow", "tcp,2"}, {"--dns"}, {"--http"}, {"--tls"}}
+	var want strings.Builder
+	all := []string{"stats"}
+	for _, p := range parts {
+		out, errs, code := runCLI(t, append(append([]string{"stats"}, p...), file)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", p, code, errs)
+		}
+		want.WriteString(out)
+		all = append(all, p...)
+	}
+	got, errs, code := runCLI(t, append(all, file)...)
+	if code != 0 || got != want.String() {
+		t.Errorf("exit %d %s; together:\n%s\none by one:\n%s", code, errs, got, want.String())
+	}
+}
