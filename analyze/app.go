@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gopacket/gopacket"
@@ -55,6 +55,7 @@ type appStats struct {
 	dnsIndex map[string]int // name + "\x00" + type
 	dnsRows  []DNSQuestion
 	dnsKey   []byte
+	ansBuf   []byte
 
 	httpIndex   map[string]int // method SP host SP path
 	httpRows    []HTTPRequest
@@ -187,25 +188,52 @@ func (s *appStats) dnsMessage(p []byte) {
 	r.Responses++
 	r.RCode = s.dns.ResponseCode.String()
 	for _, an := range s.dns.Answers {
-		var v string
+		v := s.ansBuf[:0]
 		switch {
 		case an.IP != nil:
-			v = an.IP.String()
+			ip, ok := netip.AddrFromSlice(an.IP)
+			if !ok {
+				continue
+			}
+			v = ip.Unmap().AppendTo(v)
 		case len(an.CNAME) > 0:
-			v = string(an.CNAME)
+			v = append(v, an.CNAME...)
 		case len(an.PTR) > 0:
-			v = string(an.PTR)
+			v = append(v, an.PTR...)
 		case len(an.NS) > 0:
-			v = string(an.NS)
+			v = append(v, an.NS...)
 		case len(an.MX.Name) > 0:
-			v = string(an.MX.Name)
+			v = append(v, an.MX.Name...)
 		default:
 			continue
 		}
-		if len(r.Answers) < maxAnswers && !slices.Contains(r.Answers, v) {
-			r.Answers = append(r.Answers, v)
+		s.ansBuf = v
+		if len(r.Answers) < maxAnswers && !containsBytes(r.Answers, v) {
+			r.Answers = append(r.Answers, string(v))
 		}
 	}
+}
+
+// containsBytes reports whether list holds b, without converting b.
+func containsBytes(list []string, b []byte) bool {
+	for _, s := range list {
+		if s == string(b) {
+			return true
+		}
+	}
+	return false
+}
+
+// fields2 returns the first two space-separated fields of line.
+func fields2(line []byte) (a, b []byte, ok bool) {
+	line = bytes.TrimLeft(line, " ")
+	a, rest, ok := bytes.Cut(line, []byte(" "))
+	if !ok {
+		return nil, nil, false
+	}
+	rest = bytes.TrimLeft(rest, " ")
+	b, _, _ = bytes.Cut(rest, []byte(" "))
+	return a, b, len(a) > 0 && len(b) > 0
 }
 
 func (s *appStats) httpMessage(stream int, p []byte) {
@@ -215,13 +243,19 @@ func (s *appStats) httpMessage(stream int, p []byte) {
 	line, rest, _ := bytes.Cut(p, []byte("\r\n"))
 	if bytes.HasPrefix(line, []byte("HTTP/1.")) {
 		i, ok := s.httpPending[stream]
-		f := bytes.Fields(line)
-		if !ok || len(f) < 2 {
+		_, status, okf := fields2(line)
+		if !ok || !okf {
 			return
 		}
-		code, err := strconv.Atoi(string(f[1]))
-		if err != nil {
+		if len(status) != 3 {
 			return
+		}
+		code := 0
+		for _, c := range status {
+			if c < '0' || c > '9' {
+				return
+			}
+			code = code*10 + int(c-'0')
 		}
 		r := &s.httpRows[i]
 		if r.Status == nil {
@@ -233,11 +267,10 @@ func (s *appStats) httpMessage(stream int, p []byte) {
 		delete(s.httpPending, stream)
 		return
 	}
-	f := bytes.Fields(line)
-	if len(f) < 2 {
+	method, path, ok := fields2(line)
+	if !ok {
 		return
 	}
-	method, path := f[0], f[1]
 	var host []byte
 	for len(rest) > 0 {
 		var h []byte
