@@ -147,6 +147,34 @@ func TestStatsTablesAsTshark(t *testing.T) {
 	}
 }
 
+// TestStatsHierarchyAsTshark compares the protocol hierarchy of the mixed
+// capture with tshark's, but for the lines tshark adds under http (the
+// text of the pages), which sonde does not decode.
+func TestStatsHierarchyAsTshark(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		if os.Getenv("SONDE_REQUIRE_PRIVILEGED") == "1" {
+			t.Fatal("tshark not found but SONDE_REQUIRE_PRIVILEGED=1")
+		}
+		t.Skip("tshark not found: apt-get install tshark to compare with it")
+	}
+	file := statsTestdata + "../mix.pcap"
+	out, err := exec.Command(tshark, "-n", "-q", "-r", file, "-z", "io,phs").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for _, line := range strings.SplitAfter(string(out), "\n") {
+		if !strings.Contains(line, "data-text-lines") && !strings.Contains(line, "tcp.segments") {
+			want.WriteString(line)
+		}
+	}
+	got, errs, code := runCLI(t, "stats", "--phs", file)
+	if code != 0 || got != want.String() {
+		t.Errorf("exit %d %s\n--- tshark\n%s\n--- sonde\n%s", code, errs, want.String(), got)
+	}
+}
+
 func TestStatsJSON(t *testing.T) {
 	out, errs, code := runCLI(t, "stats", "--json", "--conv", "tcp", "--endpoints", "ip", "--phs", "--io", "1s", "--follow", "tcp,0", "--dns", "--http", "--tls", statsTestdata+"dns_tcp.pcap")
 	if code != 0 {
