@@ -46,11 +46,11 @@ tshark -n -q -r "$PCAP" -z conv,tcp >"$WORK/read-tshark.txt" 2>/dev/null
 if cmp -s "$WORK/read-sonde.txt" "$WORK/read-tshark.txt"; then SAME="identical"; else SAME="DIFFERENT"; fi
 echo "TCP conversation tables: $SAME"
 # The protocol hierarchies, but for what sonde does not decode (the text
-# under http).
+# under http) and what tshark calls malformed (sonde does not judge).
 "$SONDE" stats --phs "$PCAP" >"$WORK/phs-sonde.txt"
-tshark -n -q -r "$PCAP" -z io,phs 2>/dev/null | grep -v -e data-text-lines -e tcp.segments >"$WORK/phs-tshark.txt"
+tshark -n -q -r "$PCAP" -z io,phs 2>/dev/null | grep -v -e data-text-lines -e tcp.segments -e _ws.malformed >"$WORK/phs-tshark.txt"
 if cmp -s "$WORK/phs-sonde.txt" "$WORK/phs-tshark.txt"; then PHS="identical"; else PHS="DIFFERENT"; fi
-echo "protocol hierarchies (but for data-text-lines): $PHS"
+echo "protocol hierarchies (but for data-text-lines, _ws.malformed): $PHS"
 
 rows="| stats --conv tcp --phs, $PACKETS pkts | tshark $T_CPU CPU s, $T_PPS pkt/s, $((T_MEM / 1024)) MB | sonde $S_CPU CPU s, $S_PPS pkt/s, $((S_MEM / 1024)) MB | ${RATIO}x (conv tables $SAME, hierarchies $PHS) |"
 
