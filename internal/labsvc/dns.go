@@ -62,11 +62,11 @@ func newZone(names map[string][]netip.Addr) (*zone, error) {
 	for _, name := range slices.Sorted(maps.Keys(names)) {
 		n := normName(name)
 		if n == "" {
-			return nil, fmt.Errorf("labsvc: DNS name %q is not a valid host name", name)
+			return nil, fmt.Errorf("labsvc: %w: DNS name %q is not a valid host name", ErrConfig, name)
 		}
 		for _, a := range names[name] {
 			if !a.IsValid() {
-				return nil, fmt.Errorf("labsvc: DNS name %q has an invalid address", name)
+				return nil, fmt.Errorf("labsvc: %w: DNS name %q has an invalid address", ErrConfig, name)
 			}
 			a = a.Unmap().WithZone("")
 			if !slices.Contains(z.addrs[n], a) {

@@ -27,8 +27,9 @@
 //     SYST, FEAT, NOOP, QUIT.
 //   - mysql: a protocol v10 handshake from server 8.0.36-0+deb12u1, then
 //     error 1045 (access denied) after the client's reply.
-//   - redis: RESP, multibulk or inline: PING, ECHO, INFO (redis_version
-//     7.0.15), QUIT; -ERR for the rest.
+//   - redis: RESP, multibulk or inline, as a read-only replica with an
+//     empty database: PING, ECHO, INFO (redis_version 7.0.15), GET (nil),
+//     SET and DEL (-READONLY), QUIT; -ERR for the rest.
 //   - echo (RFC 862) and banner (Config.Banner, then reads and discards).
 //
 // UDP services answer each datagram from the address it was sent to:

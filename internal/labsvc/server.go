@@ -66,6 +66,9 @@ func (e Event) String() string {
 	return e.Spec.String() + " " + e.Remote.String() + " " + e.What
 }
 
+// ErrConfig is wrapped by the errors of Listen about an invalid Config.
+var ErrConfig = errors.New("bad configuration")
+
 // ErrClosed is returned by Serve on a Server that was closed or is
 // already serving.
 var ErrClosed = errors.New("labsvc: server closed or already serving")

@@ -373,7 +373,8 @@ func mysqlError(seq byte, code uint16, state, msg string) []byte {
 }
 
 // serveRedis answers RESP requests, in multibulk or inline form, like a
-// Redis 7.0 server: PING, ECHO, INFO and QUIT; others are unknown.
+// Redis 7.0 read-only replica with an empty database: PING, ECHO, INFO,
+// GET (always nil), SET and DEL (refused), QUIT; others are unknown.
 func (s *Server) serveRedis(sp Spec, c *conn, remote netip.AddrPort) error {
 	br := bufio.NewReaderSize(c, 4096)
 	bw := bufio.NewWriter(c)
@@ -399,7 +400,11 @@ func (s *Server) serveRedis(sp Spec, c *conn, remote netip.AddrPort) error {
 			bw.WriteString("+PONG\r\n")
 		case cmd == "ping" && len(args) == 2, cmd == "echo" && len(args) == 2:
 			respBulk(bw, args[1])
-		case cmd == "ping", cmd == "echo":
+		case cmd == "get" && len(args) == 2:
+			bw.WriteString("$-1\r\n") // the lab's database is empty
+		case cmd == "set" && len(args) >= 3, cmd == "del" && len(args) >= 2:
+			bw.WriteString("-READONLY You can't write against a read only replica.\r\n")
+		case cmd == "ping", cmd == "echo", cmd == "get", cmd == "set", cmd == "del":
 			fmt.Fprintf(bw, "-ERR wrong number of arguments for '%s' command\r\n", cmd)
 		case cmd == "info":
 			respBulk(bw, s.redisInfo(sp, c))

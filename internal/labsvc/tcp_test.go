@@ -259,6 +259,9 @@ func TestRedis(t *testing.T) {
 			{"*2\r\n$4\r\necho\r\n$5\r\nhello\r\n", []string{"$5", "hello"}},
 			{"FLUSHALL now\r\n", []string{"-ERR unknown command 'FLUSHALL', with args beginning with: 'now' "}},
 			{"ECHO\r\n", []string{"-ERR wrong number of arguments for 'echo' command"}},
+			{"GET / HTTP/1.0\r\n\r\n", []string{"-ERR wrong number of arguments for 'get' command"}}, // as nmap -sV asks
+			{"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", []string{"$-1"}},
+			{"set k v\r\n", []string{"-READONLY You can't write against a read only replica."}},
 		})
 		io.WriteString(c, "*1\r\n$4\r\nINFO\r\n")
 		br := bufio.NewReader(c)
