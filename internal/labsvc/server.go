@@ -256,8 +256,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-stop:
 	}
 	s.shutdown()
-	s.wg.Wait()
-	errOnce.Do(func() {})
+	s.wg.Wait() // orders the loops' writes of firstErr before the read
 	return firstErr
 }
 

@@ -388,3 +388,23 @@ func FuzzSNMPReply(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDNSAnswer(b *testing.B) {
+	z, _ := newZone(testNames)
+	q := dnsQuery(b, 1, "Target.Lab", layers.DNSTypeA)
+	out := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		out, _ = z.answer(q, out[:0], false)
+	}
+}
+
+func BenchmarkNTPReply(b *testing.B) {
+	req := ntpRequest(4, 42)
+	out := make([]byte, 0, 48)
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		out, _ = ntpReply(req, now, now, out[:0])
+	}
+}
