@@ -20,7 +20,8 @@
 //     GET, HEAD and OPTIONS, 400 for a malformed request.
 //   - https: the same inside TLS (1.2 or 1.3) with a self-signed ECDSA
 //     certificate made by Listen for Config.Hostname and the names and
-//     addresses of Config.Names.
+//     addresses of Config.Names; plain HTTP on it gets nginx's "plain HTTP
+//     request was sent to HTTPS port" page.
 //   - smtp: "220 HOST ESMTP Postfix (Debian/GNU)"; EHLO, HELO, NOOP, RSET,
 //     QUIT; 502 for anything else (no mail is accepted).
 //   - ftp: "220 (vsFTPd 3.0.3)"; USER, PASS (always 530 Login incorrect),
@@ -44,6 +45,11 @@
 //   - echo (RFC 862).
 //   - snmp: an SNMPv1/v2c agent for community "public" answering get and
 //     get-next on the system group (sysDescr.0 … sysLocation.0).
+//
+// nmap 7.93's version detection (-sV) names ssh, http, ssl/http, smtp,
+// ftp, mysql and redis with the products and versions above, and ntp,
+// snmp, echo and domain over UDP; the tests check it where nmap is
+// installed (UDP as root, in a network namespace of their own).
 //
 // Every TCP read waits at most Config.Timeout; at most Config.MaxConns TCP
 // connections are served at once and a connection over the cap is reset at
