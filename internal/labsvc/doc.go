@@ -31,7 +31,9 @@
 //   - redis: RESP, multibulk or inline, as a read-only replica with an
 //     empty database: PING, ECHO, INFO (redis_version 7.0.15), GET (nil),
 //     SET and DEL (-READONLY), QUIT; -ERR for the rest.
-//   - echo (RFC 862) and banner (Config.Banner, then reads and discards).
+//   - echo (RFC 862), except to the ports of services that answer
+//     anything (echo, chargen, DNS, NTP …) and its own, so that forged
+//     sources cannot start an echo loop between two hosts.and banner (Config.Banner, then reads and discards).
 //
 // UDP services answer each datagram from the address it was sent to:
 //
@@ -42,7 +44,9 @@
 //     ignored.
 //   - ntp: a stratum-2 server's mode-4 reply to a mode-3 request, with the
 //     request's transmit time as origin and the current time (RFC 5905).
-//   - echo (RFC 862).
+//   - echo (RFC 862), except to the ports of services that answer
+//     anything (echo, chargen, DNS, NTP …) and its own, so that forged
+//     sources cannot start an echo loop between two hosts.
 //   - snmp: an SNMPv1/v2c agent for community "public" answering get and
 //     get-next on the system group (sysDescr.0 … sysLocation.0).
 //

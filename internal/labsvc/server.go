@@ -485,9 +485,24 @@ func (s *Server) answer(sp Spec, req []byte, remote netip.AddrPort, out []byte) 
 		now := time.Now()
 		return ntpReply(req, now, now, out)
 	case UDPEcho:
+		if reflector(remote.Port()) || remote.Port() == sp.Port {
+			return nil, "echo from port " + strconv.Itoa(int(remote.Port())) + " (a loop?)"
+		}
 		return append(out, req...), "echo " + strconv.Itoa(len(req)) + " bytes"
 	case SNMP:
 		return snmpReply(req, s.cfg.Hostname, time.Since(s.start), out)
 	}
 	return nil, "no handler"
+}
+
+// reflector reports the source ports of services that answer whatever they
+// receive. UDP echo ignores datagrams from them, so a datagram forged with
+// such a source (easy with sonde send) cannot start an endless echo loop
+// between two lab hosts.
+func reflector(port uint16) bool {
+	switch port {
+	case 0, 7, 13, 17, 19, 37, 53, 123, 161, 162, 1900, 5353:
+		return true
+	}
+	return false
 }

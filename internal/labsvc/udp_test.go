@@ -298,6 +298,26 @@ func TestUDPEcho(t *testing.T) {
 	}
 }
 
+// TestUDPEchoNoLoop: a datagram from another echo service (port 7) or from
+// the service's own port gets no echo, so forged sources cannot make two
+// echo services bounce a datagram for ever.
+func TestUDPEchoNoLoop(t *testing.T) {
+	srv, err := Listen([]Spec{{Kind: UDPEcho}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := srv.Specs()[0].Port
+	for _, from := range []uint16{7, 19, 53, port} {
+		if b, what := srv.answer(srv.Specs()[0], []byte("x"), netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), from), nil); b != nil {
+			t.Errorf("echo from port %d answered (%s)", from, what)
+		}
+	}
+	if b, _ := srv.answer(srv.Specs()[0], []byte("x"), netip.MustParseAddrPort("127.0.0.1:40000"), nil); string(b) != "x" {
+		t.Errorf("echo from port 40000: %q", b)
+	}
+	srv.Close()
+}
+
 // tlv encodes a BER TLV by hand (RFC 1157's ASN.1, definite lengths
 // below 256); it does not use the package's encoder.
 func tlv(tag byte, v ...[]byte) []byte {
