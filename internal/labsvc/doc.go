@@ -31,9 +31,7 @@
 //   - redis: RESP, multibulk or inline, as a read-only replica with an
 //     empty database: PING, ECHO, INFO (redis_version 7.0.15), GET (nil),
 //     SET and DEL (-READONLY), QUIT; -ERR for the rest.
-//   - echo (RFC 862), except to the ports of services that answer
-//     anything (echo, chargen, DNS, NTP …) and its own, so that forged
-//     sources cannot start an echo loop between two hosts.and banner (Config.Banner, then reads and discards).
+//   - echo (RFC 862) and banner (Config.Banner, then reads and discards).
 //
 // UDP services answer each datagram from the address it was sent to:
 //
