@@ -385,7 +385,7 @@ func (s *Server) untrack(c net.Conn) {
 }
 
 // serveConn runs the dialogue of one TCP service.
-func (s *Server) serveConn(sp Spec, c *net.TCPConn, remote netip.AddrPort) {
+func (s *Server) serveConn(sp Spec, c net.Conn, remote netip.AddrPort) {
 	cc := &conn{Conn: c, timeout: s.cfg.Timeout}
 	var err error
 	switch sp.Kind {
