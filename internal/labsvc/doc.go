@@ -53,7 +53,8 @@
 // snmp, echo and domain over UDP; the tests check it where nmap is
 // installed (UDP as root, in a network namespace of their own).
 //
-// Every TCP read waits at most Config.Timeout; at most Config.MaxConns TCP
+// Every TCP read waits at most Config.Timeout, a connection lives at most
+// MaxLifetime; at most Config.MaxConns TCP
 // connections are served at once and a connection over the cap is reset at
 // once, so a scan cannot exhaust the process. A hostile or malformed
 // request never crashes the server: the parsers are fuzzed.

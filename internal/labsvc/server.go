@@ -386,7 +386,7 @@ func (s *Server) untrack(c net.Conn) {
 
 // serveConn runs the dialogue of one TCP service.
 func (s *Server) serveConn(sp Spec, c net.Conn, remote netip.AddrPort) {
-	cc := &conn{Conn: c, timeout: s.cfg.Timeout}
+	cc := &conn{Conn: c, timeout: s.cfg.Timeout, end: time.Now().Add(MaxLifetime)}
 	var err error
 	switch sp.Kind {
 	case SSH:
@@ -418,21 +418,35 @@ func (s *Server) serveConn(sp Spec, c net.Conn, remote netip.AddrPort) {
 	}
 }
 
-// conn is a TCP connection whose every Read waits at most timeout.
+// MaxLifetime bounds the life of a TCP connection, however busy: a client
+// trickling bytes cannot hold one of the Config.MaxConns slots for ever.
+const MaxLifetime = 10 * time.Minute
+
+// conn is a TCP connection whose every Read and Write waits at most
+// timeout, and nothing past end.
 type conn struct {
 	net.Conn
 	timeout time.Duration
+	end     time.Time
+}
+
+func (c *conn) deadline() time.Time {
+	d := time.Now().Add(c.timeout)
+	if d.After(c.end) {
+		return c.end
+	}
+	return d
 }
 
 func (c *conn) Read(p []byte) (int, error) {
-	if err := c.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
+	if err := c.SetReadDeadline(c.deadline()); err != nil {
 		return 0, err
 	}
 	return c.Conn.Read(p)
 }
 
 func (c *conn) Write(p []byte) (int, error) {
-	if err := c.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+	if err := c.SetWriteDeadline(c.deadline()); err != nil {
 		return 0, err
 	}
 	return c.Conn.Write(p)

@@ -385,3 +385,15 @@ func TestFloodIsBounded(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestConnLifetime(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	c := &conn{Conn: a, timeout: time.Hour, end: time.Now().Add(50 * time.Millisecond)}
+	t0 := time.Now()
+	_, err := c.Read(make([]byte, 1))
+	if !isTimeout(err) || time.Since(t0) > 2*time.Second {
+		t.Errorf("read past the end of life: %v after %v", err, time.Since(t0))
+	}
+}
