@@ -29,7 +29,7 @@ func newLabServeCmd(e *env) *cobra.Command {
 current network namespace, on the wildcard address (IPv4 and IPv6), until
 interrupted. It prints one line per service once every socket is open.
 
-TCP kinds: ssh http https smtp ftp mysql redis echo banner
+TCP kinds: ssh http https smtp ftp mysql redis echo banner dns
 UDP kinds: dns ntp echo snmp
 
 The DNS service answers for the names given with --name (A, AAAA and PTR);

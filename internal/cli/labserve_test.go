@@ -103,7 +103,7 @@ func TestLabServeUsage(t *testing.T) {
 	}{
 		{[]string{"lab-serve"}, "no service given"},
 		{[]string{"lab-serve", "--tcp", "ssh:22,htp:80"}, `"htp:80": unknown service "htp"`},
-		{[]string{"lab-serve", "--tcp", "dns:53"}, "dns is a udp service"},
+		{[]string{"lab-serve", "--tcp", "ntp:123"}, "ntp is a udp service"},
 		{[]string{"lab-serve", "--udp", "ntp:123456"}, `port "123456"`},
 		{[]string{"lab-serve", "--tcp", "ssh:2222,http:2222"}, "use the same port"},
 		{[]string{"lab-serve", "--udp", "dns:0", "--name", "target.lab"}, "want NAME=ADDR"},

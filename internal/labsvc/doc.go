@@ -32,6 +32,8 @@
 //     empty database: PING, ECHO, INFO (redis_version 7.0.15), GET (nil),
 //     SET and DEL (-READONLY), QUIT; -ERR for the rest.
 //   - echo (RFC 862) and banner (Config.Banner, then reads and discards).
+//   - dns over TCP ("dns:53/tcp"): the DNS service below with RFC 7766
+//     framing, several queries per connection, no 512-byte cut.
 //
 // UDP services answer each datagram from the address it was sent to:
 //

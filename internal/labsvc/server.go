@@ -407,6 +407,8 @@ func (s *Server) serveConn(sp Spec, c net.Conn, remote netip.AddrPort) {
 		err = serveEcho(cc)
 	case Banner:
 		err = s.serveBanner(cc)
+	case DNSTCP:
+		err = s.serveDNSTCP(sp, cc, remote)
 	}
 	switch {
 	case err == nil:
@@ -494,7 +496,7 @@ func (s *Server) packetLoop(u *udpService, fail func(error)) {
 func (s *Server) answer(sp Spec, req []byte, remote netip.AddrPort, out []byte) ([]byte, string) {
 	switch sp.Kind {
 	case DNS:
-		return s.zone.answer(req, out, s.cfg.Logger != nil)
+		return s.zone.answer(req, out, dnsMaxUDP, s.cfg.Logger != nil)
 	case NTP:
 		now := time.Now()
 		return ntpReply(req, now, now, out)

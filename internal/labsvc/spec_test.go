@@ -19,6 +19,8 @@ func TestParseSpecs(t *testing.T) {
 		{"echo:7", "udp", []Spec{{UDPEcho, 7}}},
 		{"echo:7/udp,echo:7/tcp", "", []Spec{{UDPEcho, 7}, {Echo, 7}}},
 		{"dns:53,ntp:123,snmp:161", "udp", []Spec{{DNS, 53}, {NTP, 123}, {SNMP, 161}}},
+		{"dns:53,dns:53/tcp", "", []Spec{{DNS, 53}, {DNSTCP, 53}}},
+		{"dns:53", "tcp", []Spec{{DNSTCP, 53}}},
 		{"mysql:3306,redis:6379,smtp:25,ftp:21,banner:0,http:65535", "", []Spec{{MySQL, 3306}, {Redis, 6379}, {SMTP, 25}, {FTP, 21}, {Banner, 0}, {HTTP, 65535}}},
 		{"", "", nil},
 	} {
@@ -38,10 +40,11 @@ func TestParseSpecsErrors(t *testing.T) {
 		{"ssh:", "", `"ssh:": port "" is not a number`},
 		{"ssh:65536", "", `port "65536"`},
 		{"ssh:-1", "", `port "-1"`},
-		{"dns:53", "tcp", `"dns:53": dns is a udp service, not tcp`},
+		{"ntp:123", "tcp", `"ntp:123": ntp is a udp service, not tcp`},
 		{"ssh:22/udp", "", `"ssh:22/udp": ssh is a tcp service, not udp`},
 		{"ssh:22/sctp", "", `unknown transport "sctp"`},
 		{"dns:53/udp", "tcp", `a udp service in a tcp list`},
+		{"ntp:123/tcp", "", `ntp is a udp service, not tcp`},
 		{"ssh:22", "icmp", `unknown network "icmp"`},
 	} {
 		_, err := ParseSpecs(tc.list, tc.network)
@@ -58,9 +61,20 @@ func TestKinds(t *testing.T) {
 		if err != nil || got != s {
 			t.Errorf("%v: ParseSpec(%q) = %v, %v", k, s.String(), got, err)
 		}
+		short, err := ParseSpec(s.Short(), "")
+		if err != nil || short != s {
+			t.Errorf("%v: ParseSpec(%q) = %v, %v", k, s.Short(), short, err)
+		}
 		if k.Network() != "tcp" && k.Network() != "udp" {
 			t.Errorf("%v: network %q", k, k.Network())
 		}
+	}
+	var shorts []string
+	for _, s := range []Spec{{SSH, 22}, {DNS, 53}, {DNSTCP, 53}, {Echo, 7}, {UDPEcho, 7}} {
+		shorts = append(shorts, s.Short())
+	}
+	if got, want := strings.Join(shorts, ","), "ssh:22,dns:53,dns:53/tcp,echo:7,echo:7/udp"; got != want {
+		t.Errorf("Short: %s, want %s", got, want)
 	}
 	if Kind(0).Network() != "" || Kind(99).String() != "Kind(99)" {
 		t.Error("invalid kinds")
@@ -102,5 +116,5 @@ func ExampleParseSpecs() {
 	// Output:
 	// [ssh:22/tcp http:80/tcp echo:7/tcp] <nil>
 	// [dns:53/udp ntp:123/udp echo:7/udp] <nil>
-	// labsvc: bad service spec "htp:80": unknown service "htp" (known: tcp ssh http https smtp ftp mysql redis echo banner; udp dns ntp echo snmp)
+	// labsvc: bad service spec "htp:80": unknown service "htp" (known: tcp ssh http https smtp ftp mysql redis echo banner dns; udp dns ntp echo snmp)
 }

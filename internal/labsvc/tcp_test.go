@@ -354,8 +354,9 @@ func FuzzTCPDialogues(f *testing.F) {
 		"SSH-2.0-x\r\n\x00\x00\x00\x0c\x0a\x14", "EHLO x\r\nQUIT\r\n", "USER a\r\nPASS b\r\nFEAT\r\n",
 		"\x20\x00\x00\x01\x00\x02\x00\x00", "*1\r\n$4\r\nINFO\r\n", "GET / HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.0\r\n\r\n",
 		"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", "\x00\xff\r\n\r\n",
+		"\x00\x1c\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x06target\x03lab\x00\x00\x01\x00\x01",
 	} {
-		for _, k := range []Kind{SSH, HTTP, SMTP, FTP, MySQL, Redis, Echo, Banner} {
+		for _, k := range []Kind{SSH, HTTP, SMTP, FTP, MySQL, Redis, Echo, Banner, DNSTCP} {
 			f.Add(uint8(k), []byte(s))
 		}
 	}
