@@ -89,7 +89,7 @@ func TestLabServe(t *testing.T) {
 		t.Fatal("lab-serve did not stop when its context ended")
 	}
 	// -v logged the connection and the query.
-	for _, want := range []string{"smtp:" + ports["smtp"] + "/tcp 127.0.0.1:", " connect", "A target.lab: 1 answers"} {
+	for _, want := range []string{"smtp:" + ports["smtp"] + "/tcp 127.0.0.1:", " connect", "A target.lab: 1 answer"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, stderr.String())
 		}

@@ -247,7 +247,10 @@ func (z *zone) answer(msg []byte, out []byte, max int, describe bool) (reply []b
 	}
 	binary.BigEndian.PutUint16(out[base+6:], uint16(n))
 	if describe {
-		what += ": " + strconv.Itoa(n) + " answers"
+		what += ": " + strconv.Itoa(n) + " answer"
+		if n != 1 {
+			what += "s"
+		}
 	}
 	return out, what
 }

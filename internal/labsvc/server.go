@@ -260,9 +260,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	return firstErr
 }
 
-// Close stops the services: it closes every socket and connection, and,
-// when Serve is running, waits until it has ended. It is safe to call more
-// than once.
+// Close stops the services: it closes every socket and connection and
+// waits until every goroutine that Serve started has ended (Serve itself
+// then returns). It is safe to call more than once.
 func (s *Server) Close() error {
 	s.shutdown()
 	s.wg.Wait()

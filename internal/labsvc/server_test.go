@@ -314,8 +314,8 @@ func TestIdleTimeout(t *testing.T) {
 }
 
 func TestEventString(t *testing.T) {
-	e := Event{Spec: Spec{DNS, 53}, Remote: netip.MustParseAddrPort("198.19.0.2:4000"), What: "A target.lab: 1 answers"}
-	if got, want := e.String(), "dns:53/udp 198.19.0.2:4000 A target.lab: 1 answers"; got != want {
+	e := Event{Spec: Spec{DNS, 53}, Remote: netip.MustParseAddrPort("198.19.0.2:4000"), What: "A target.lab: 1 answer"}
+	if got, want := e.String(), "dns:53/udp 198.19.0.2:4000 A target.lab: 1 answer"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -20,11 +20,11 @@ const (
 	SMTP                    // Postfix-like mail server dialogue, TCP
 	FTP                     // vsFTPd-like control connection that accepts no login, TCP
 	MySQL                   // MySQL protocol v10 handshake, then access denied, TCP
-	Redis                   // RESP server answering PING, ECHO, INFO and QUIT, TCP
+	Redis                   // RESP server, a read-only replica with an empty database, TCP
 	Echo                    // RFC 862 echo, TCP
 	Banner                  // sends Config.Banner and discards what it reads, TCP
 	DNSTCP                  // the DNS service over TCP (RFC 7766), TCP
-	DNS                     // authoritative DNS for Config.Names (A, AAAA, PTR), UDP
+	DNS                     // authoritative DNS for Config.Names (A, AAAA, PTR, ANY), UDP
 	NTP                     // stratum-2 NTP server (RFC 5905 mode 4 replies), UDP
 	UDPEcho                 // RFC 862 echo, UDP
 	SNMP                    // SNMPv1/v2c agent answering system-group gets for community "public", UDP

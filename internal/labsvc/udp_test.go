@@ -111,7 +111,7 @@ func TestDNS(t *testing.T) {
 			}
 		}
 	}
-	if !r.log.has(DNS, "A target.lab: 1 answers") || !r.log.has(DNS, "A nowhere.lab: NXDOMAIN") {
+	if !r.log.has(DNS, "A target.lab: 1 answer") || !r.log.has(DNS, "A nowhere.lab: NXDOMAIN") {
 		t.Error("DNS events not logged")
 	}
 }
