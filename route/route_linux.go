@@ -238,19 +238,3 @@ func (r *Resolver) kernelNeigh(ifindex int, hop netip.Addr) (net.HardwareAddr, e
 	}
 	return nil, nil
 }
-
-// multicastMAC maps a multicast or the limited broadcast address to its
-// link-layer address (RFC 1112 section 6.4, RFC 2464 section 7).
-func multicastMAC(a netip.Addr) (net.HardwareAddr, bool) {
-	switch {
-	case a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, true
-	case a.Is4() && a.IsMulticast():
-		b := a.As4()
-		return net.HardwareAddr{0x01, 0x00, 0x5e, b[1] & 0x7f, b[2], b[3]}, true
-	case a.Is6() && a.IsMulticast():
-		b := a.As16()
-		return net.HardwareAddr{0x33, 0x33, b[12], b[13], b[14], b[15]}, true
-	}
-	return nil, false
-}
