@@ -424,3 +424,56 @@ func TestPacketConnLANBroadcastAndCooked(t *testing.T) {
 		t.Errorf("cooked info: protocol %#x from %v", info.Protocol, info.HardwareAddr())
 	}
 }
+
+// TestPacketConnConcurrent writes from two goroutines on one connection
+// while another reads and a fourth reads the counters (run it with -race).
+func TestPacketConnConcurrent(t *testing.T) {
+	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	client := open(t, l, "client", nil)
+	target := open(t, l, "target", &rawsock.Config{Protocol: testProto})
+	const n = 200
+	frames := numbered(target.ifi.HardwareAddr, client.ifi.HardwareAddr, 2*n)
+	got := make(chan int, 1)
+	go func() {
+		buf := make([]byte, 2048)
+		target.c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		k := 0
+		for ; k < 2*n; k++ {
+			if _, _, err := target.c.ReadFrom(buf); err != nil {
+				break
+			}
+		}
+		got <- k
+	}()
+	errs := make(chan error, 3)
+	go func() {
+		for _, f := range frames[:n] {
+			if _, err := client.c.Write(f); err != nil {
+				errs <- err
+				return
+			}
+		}
+		errs <- nil
+	}()
+	go func() {
+		_, err := client.c.WriteBatch(frames[n:])
+		errs <- err
+	}()
+	go func() {
+		for range 50 {
+			if _, err := target.c.Stats(); err != nil {
+				errs <- err
+				return
+			}
+		}
+		errs <- nil
+	}()
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if k := <-got; k != 2*n {
+		t.Errorf("target read %d frames, want %d", k, 2*n)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -262,24 +263,22 @@ func TestResolverOnePerNextHop(t *testing.T) {
 	}
 	defer watch.Close()
 	dsts := []netip.Addr{lab.FarAddrs[0].Addr(), netip.MustParseAddr("198.18.2.2"), netip.MustParseAddr("198.18.1.2")}
-	var routes []route.Route
-	l.Do("client", func() {
-		r, rerr := route.NewResolver(nil)
-		if rerr != nil {
-			err = rerr
-			return
-		}
-		defer r.Close()
-		for _, d := range dsts {
-			rt, lerr := r.Lookup(context.Background(), d)
-			if lerr != nil {
-				err = lerr
-				return
-			}
-			routes = append(routes, rt)
-		}
-	})
+	// The resolver is opened in the client; the lookups run concurrently
+	// from goroutines that are not (its sockets stay in the client).
+	var r *route.Resolver
+	l.Do("client", func() { r, err = route.NewResolver(nil) })
 	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	routes := make([]route.Route, 2*len(dsts))
+	errs := make([]error, len(routes))
+	var wg sync.WaitGroup
+	for i := range routes {
+		wg.Go(func() { routes[i], errs[i] = r.Lookup(context.Background(), dsts[i%len(dsts)]) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
 	for _, rt := range routes[1:] {
@@ -300,6 +299,37 @@ func TestResolverOnePerNextHop(t *testing.T) {
 		}
 	}
 	if requests != 1 {
-		t.Errorf("r1 saw %d ARP requests for %d destinations, want 1", requests, len(dsts))
+		t.Errorf("r1 saw %d ARP requests for %d lookups, want 1", requests, len(routes))
+	}
+}
+
+// BenchmarkLookup measures a lookup through a gateway: asking the kernel
+// each time (TTL < 0) and with the Resolver's memory.
+func BenchmarkLookup(b *testing.B) {
+	labtest.RequirePrivileges(b)
+	l := labtest.New(b, "chain", lab.Options{Routers: 2, NoServices: true})
+	dst := lab.FarAddrs[0].Addr()
+	for _, tc := range []struct {
+		name string
+		ttl  time.Duration
+	}{{"kernel", -1}, {"cached", 0}} {
+		b.Run(tc.name, func(b *testing.B) {
+			var r *route.Resolver
+			var err error
+			l.Do("client", func() { r, err = route.NewResolver(&route.Config{TTL: tc.ttl}) })
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			if _, err := r.Lookup(context.Background(), dst); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Lookup(context.Background(), dst); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
