@@ -77,6 +77,9 @@ func (r *Resolver) resolve(ctx context.Context, rt *Route, hop netip.Addr) (net.
 	stop := context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 	for range r.cfg.attempts() {
+		r.mu.Lock()
+		r.stats.Requests++
+		r.mu.Unlock()
 		if _, err := c.WriteTo(req, rt.Ifindex); err != nil {
 			return nil, fmt.Errorf("route: %s of %s on %s: %w", what, hop, rt.Ifname, err)
 		}
@@ -112,5 +115,8 @@ func (r *Resolver) resolve(ctx context.Context, rt *Route, hop netip.Addr) (net.
 			}
 		}
 	}
+	r.mu.Lock()
+	r.stats.Unanswered++
+	r.mu.Unlock()
 	return nil, fmt.Errorf("route: %s: %w to %s on %s", hop, ErrNoAnswer, what, rt.Ifname)
 }

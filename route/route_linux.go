@@ -18,11 +18,14 @@ import (
 )
 
 // Resolver looks up routes and resolves next hops for many destinations,
-// remembering what it learned for Config.TTL: the scanner resolves each
-// next hop once, not once per target. Routes themselves are asked of the
-// kernel per destination (its answer depends on policy rules and
-// multipath hashing that a prefix cache would get wrong), and remembered
-// per destination.
+// remembering what it learned for Config.TTL: a scanner resolves each next
+// hop once, not once per target, and asks the kernel once per IPv4 route
+// (the prefix of the kernel's matching entry, where that is exact: see
+// prefix_linux.go), not once per address. Other routes are remembered per
+// destination.
+//
+// The link-layer addresses in the Routes it returns are shared with its
+// memory: callers must not modify them.
 type Resolver struct {
 	cfg Config
 	nl  *netlink.Handle
@@ -33,9 +36,14 @@ type Resolver struct {
 	arp, nd *rawsock.PacketConn
 	sockErr error
 
-	mu     sync.Mutex
-	routes map[netip.Addr]cached[Route]
-	neigh  map[hopKey]cached[net.HardwareAddr]
+	mu          sync.Mutex
+	routes      map[netip.Addr]cached[Route]
+	prefixes    []prefixEntry // longest first; see prefix_linux.go
+	snap        []tableRoute
+	snapOK      bool
+	snapExpires time.Time
+	neigh       map[hopKey]cached[net.HardwareAddr]
+	stats       Stats
 
 	resolving sync.Mutex // one resolution at a time on arp and nd
 	buf       []byte
@@ -111,23 +119,44 @@ func (r *Resolver) Lookup(ctx context.Context, dst netip.Addr) (Route, error) {
 	now := time.Now()
 	r.mu.Lock()
 	c, ok := r.routes[dst]
-	r.mu.Unlock()
 	if ok && now.Before(c.expires) {
+		r.stats.CacheHits++
+		r.mu.Unlock()
 		return c.v, nil
 	}
-	rt, err := r.kernelRoute(dst)
-	if err != nil {
-		return Route{}, err
+	rt, ok := r.prefixRoute(dst, now)
+	if ok {
+		r.stats.CacheHits++
+	} else {
+		r.stats.KernelLookups++
+	}
+	r.mu.Unlock()
+	// Remember the route by destination unless the prefix does: memory
+	// stays bounded by routes and next hops, not by targets.
+	byDst := false
+	if !ok {
+		var err error
+		if rt, err = r.kernelRoute(dst); err != nil {
+			return Route{}, err
+		}
+		byDst = !r.learnPrefix(dst, rt)
 	}
 	if err := r.fillMAC(ctx, &rt); err != nil {
 		return Route{}, err
 	}
-	if ttl := r.cfg.ttl(); ttl > 0 {
+	if ttl := r.cfg.ttl(); ttl > 0 && byDst {
 		r.mu.Lock()
 		r.routes[dst] = cached[Route]{rt, time.Now().Add(ttl)}
 		r.mu.Unlock()
 	}
 	return rt, nil
+}
+
+// Stats returns what the resolver did so far.
+func (r *Resolver) Stats() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stats
 }
 
 // kernelRoute asks the kernel for the route to dst and the interface.

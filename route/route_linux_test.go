@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -331,5 +332,63 @@ func BenchmarkLookup(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestResolverPrefixCache checks that a Resolver answers from memory for
+// the destinations a route already looked up covers, and agrees with a
+// fresh kernel lookup everywhere: more specific routes (a blackhole /25
+// inside a /24) and the local table's addresses and broadcasts are not
+// answered from the covering prefix.
+func TestResolverPrefixCache(t *testing.T) {
+	l := newLab(t, "chain", lab.Options{Routers: 2}, "client", "r1")
+	if r := l.Command("client", "ip", "route", "add", "blackhole", "198.18.1.128/25"); r.Code != 0 {
+		t.Fatal(r.Stderr)
+	}
+	var r *route.Resolver
+	var err error
+	l.Do("client", func() { r, err = route.NewResolver(nil) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+
+	first, err := r.Lookup(context.Background(), netip.MustParseAddr("198.18.1.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := r.Stats()
+	second, err := r.Lookup(context.Background(), netip.MustParseAddr("198.18.1.77"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats(); st.KernelLookups != before.KernelLookups || st.CacheHits != before.CacheHits+1 {
+		t.Errorf("second lookup in 198.18.1.0/24: stats %+v after %+v, want one more cache hit", st, before)
+	}
+	if second.Dst != netip.MustParseAddr("198.18.1.77") || second.Gateway != first.Gateway || !slicesEqual(second.DstMAC, first.DstMAC) {
+		t.Errorf("from the prefix: %+v, want the route of %+v to .77", second, first)
+	}
+
+	// Every answer, from memory or not, is the kernel's.
+	addrs := []string{"198.18.1.2", "198.18.1.77", "198.18.1.200", "198.18.1.128", "198.18.1.127",
+		"198.18.0.2", "198.18.0.1", "198.18.0.255", "198.18.200.1", "198.18.2.1", "127.0.0.1", "127.0.0.2", "192.0.2.1"}
+	for pass := range 2 {
+		for _, a := range addrs {
+			dst := netip.MustParseAddr(a)
+			var got, want route.Route
+			var gotErr, wantErr error
+			l.Do("client", func() { want, wantErr = route.Lookup(context.Background(), dst) })
+			got, gotErr = r.Lookup(context.Background(), dst)
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Errorf("pass %d: Lookup(%s) error %v, a fresh lookup says %v", pass, dst, gotErr, wantErr)
+				continue
+			}
+			if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+				t.Errorf("pass %d: Lookup(%s) differs from a fresh lookup (-fresh +resolver):\n%s", pass, dst, diff)
+			}
+		}
+	}
+	if st := r.Stats(); st.CacheHits < uint64(len(addrs)) {
+		t.Errorf("stats %+v: the second pass was not answered from memory", st)
 	}
 }

@@ -27,3 +27,6 @@ func (r *Resolver) Close() error { return errUnsupported }
 
 // Lookup returns an error: route needs Linux netlink.
 func Lookup(ctx context.Context, dst netip.Addr) (Route, error) { return Route{}, errUnsupported }
+
+// Stats returns zero counters.
+func (r *Resolver) Stats() Stats { return Stats{} }
