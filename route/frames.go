@@ -58,39 +58,48 @@ func request(rt *Route, hop netip.Addr) ([]byte, error) {
 // answer returns the link-layer address of hop if frame is its ARP reply
 // or neighbour advertisement.
 func answer(frame []byte, hop netip.Addr) (net.HardwareAddr, bool) {
-	if len(frame) < 14 {
+	a, mac, ok := parseAnswer(frame)
+	if !ok || a != hop {
 		return nil, false
+	}
+	return mac, true
+}
+
+// parseAnswer returns the address and link-layer address an ARP reply or
+// a neighbour advertisement announces.
+func parseAnswer(frame []byte) (netip.Addr, net.HardwareAddr, bool) {
+	if len(frame) < 14 {
+		return netip.Addr{}, nil, false
 	}
 	switch uint16(frame[12])<<8 | uint16(frame[13]) {
 	case rawsock.ProtoARP:
 		a := frame[14:]
 		// htype 1, ptype IPv4, hlen 6, plen 4, op 2 (RFC 826)
-		if !hop.Is4() || len(a) < 28 || a[0] != 0 || a[1] != 1 || a[2] != 8 || a[3] != 0 || a[4] != 6 || a[5] != 4 || a[7] != 2 {
-			return nil, false
+		if len(a) < 28 || a[0] != 0 || a[1] != 1 || a[2] != 8 || a[3] != 0 || a[4] != 6 || a[5] != 4 || a[6] != 0 || a[7] != 2 {
+			return netip.Addr{}, nil, false
 		}
-		if netip.AddrFrom4([4]byte(a[14:18])) != hop {
-			return nil, false
-		}
-		return net.HardwareAddr(append([]byte(nil), a[8:14]...)), true
+		return netip.AddrFrom4([4]byte(a[14:18])), net.HardwareAddr(append([]byte(nil), a[8:14]...)), true
 	case rawsock.ProtoIPv6:
 		p := frame[14:]
-		if !hop.Is6() || len(p) < 40+24 || p[6] != 58 || p[7] != 255 {
-			return nil, false
+		// Hop limit 255: sent on this link (RFC 4861 section 7.1.2).
+		if len(p) < 40+24 || p[0]>>4 != 6 || p[6] != 58 || p[7] != 255 {
+			return netip.Addr{}, nil, false
 		}
 		m := p[40:]
-		if m[0] != 136 || m[1] != 0 || netip.AddrFrom16([16]byte(m[8:24])) != hop {
-			return nil, false
+		if m[0] != 136 || m[1] != 0 {
+			return netip.Addr{}, nil, false
 		}
+		target := netip.AddrFrom16([16]byte(m[8:24]))
 		// The target link-layer address option (RFC 4861 section 4.6.1),
 		// else the frame's source.
 		for o := m[24:]; len(o) >= 8 && o[1] > 0 && int(o[1])*8 <= len(o); o = o[int(o[1])*8:] {
 			if o[0] == 2 && o[1] == 1 {
-				return net.HardwareAddr(append([]byte(nil), o[2:8]...)), true
+				return target, net.HardwareAddr(append([]byte(nil), o[2:8]...)), true
 			}
 		}
-		return net.HardwareAddr(append([]byte(nil), frame[6:12]...)), true
+		return target, net.HardwareAddr(append([]byte(nil), frame[6:12]...)), true
 	}
-	return nil, false
+	return netip.Addr{}, nil, false
 }
 
 // multicastMAC maps a multicast or the limited broadcast address to its

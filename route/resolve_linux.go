@@ -8,10 +8,11 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"time"
 
 	"golang.org/x/net/bpf"
+
+	"sonde/rawsock"
 )
 
 // arpReplyFilter accepts ARP replies (operation 2) only.
@@ -42,10 +43,48 @@ func mustAssemble(ins ...bpf.Instruction) []bpf.RawInstruction {
 	return p
 }
 
+// waiter is a resolution in progress: lookups of the same next hop wait
+// for the one that asks.
+type waiter struct {
+	done chan struct{} // closed when mac or err is set
+	mac  net.HardwareAddr
+	err  error
+}
+
+// readReplies reads c until it is closed, handing each answer to the
+// resolution waiting for it. It is the only reader of c.
+func (r *Resolver) readReplies(c *rawsock.PacketConn) {
+	defer r.readers.Done()
+	buf := make([]byte, 2048)
+	for {
+		n, info, err := c.ReadFrom(buf)
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+		if err != nil {
+			// Transient (ENETDOWN while an interface goes away, ENOBUFS):
+			// do not spin.
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		addr, mac, ok := parseAnswer(buf[:n])
+		if !ok {
+			continue
+		}
+		r.mu.Lock()
+		if w := r.pending[hopKey{info.Ifindex, addr}]; w != nil && w.mac == nil {
+			w.mac = mac
+			close(w.done)
+		}
+		r.mu.Unlock()
+	}
+}
+
 // resolve asks hop for its link-layer address on rt's interface: ARP
 // requests for IPv4, neighbour solicitations to the solicited-node
 // multicast address for IPv6, each waiting Config.Timeout, repeated
-// Config.Retries times.
+// Config.Retries times. Resolutions of different next hops run at once;
+// lookups of a next hop being resolved wait for that resolution.
 func (r *Resolver) resolve(ctx context.Context, rt *Route, hop netip.Addr) (net.HardwareAddr, error) {
 	what := "ARP"
 	if hop.Is6() {
@@ -57,6 +96,45 @@ func (r *Resolver) resolve(ctx context.Context, rt *Route, hop netip.Addr) (net.
 	if !rt.Src.IsValid() || rt.Src.Is6() != hop.Is6() {
 		return nil, fmt.Errorf("route: %s: no %s source address on %s to send %s from", hop, ipVersion(hop), rt.Ifname, what)
 	}
+	key := hopKey{rt.Ifindex, hop}
+	r.mu.Lock()
+	if w := r.pending[key]; w != nil {
+		r.mu.Unlock()
+		select {
+		case <-w.done:
+			return w.mac, w.err
+		case <-ctx.Done():
+			return nil, fmt.Errorf("route: %s of %s on %s: %w", what, hop, rt.Ifname, ctx.Err())
+		}
+	}
+	// It may have been resolved since the caller looked.
+	if c, ok := r.neigh[key]; ok && time.Now().Before(c.expires) {
+		r.mu.Unlock()
+		return c.v, nil
+	}
+	w := &waiter{done: make(chan struct{})}
+	r.pending[key] = w
+	r.mu.Unlock()
+
+	mac, err := r.ask(ctx, rt, hop, what, w)
+	r.mu.Lock()
+	delete(r.pending, key)
+	if err == nil && mac != nil {
+		if ttl := r.cfg.ttl(); ttl > 0 {
+			r.neigh[key] = cached[net.HardwareAddr]{mac, time.Now().Add(ttl)}
+		}
+	}
+	if w.mac == nil {
+		// Those waiting get the same outcome (the answer never came).
+		w.err = err
+		close(w.done)
+	}
+	r.mu.Unlock()
+	return mac, err
+}
+
+// ask sends the requests for hop and waits for w to be answered.
+func (r *Resolver) ask(ctx context.Context, rt *Route, hop netip.Addr, what string, w *waiter) (net.HardwareAddr, error) {
 	req, err := request(rt, hop)
 	if err != nil {
 		return nil, err
@@ -65,17 +143,8 @@ func (r *Resolver) resolve(ctx context.Context, rt *Route, hop netip.Addr) (net.
 	if hop.Is6() {
 		c = r.nd
 	}
-	r.resolving.Lock()
-	defer r.resolving.Unlock()
-	// Another lookup may have resolved hop while this one waited.
-	r.mu.Lock()
-	cached, ok := r.neigh[hopKey{rt.Ifindex, hop}]
-	r.mu.Unlock()
-	if ok && time.Now().Before(cached.expires) {
-		return cached.v, nil
-	}
-	stop := context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
+	timer := time.NewTimer(r.cfg.timeout())
+	defer timer.Stop()
 	for range r.cfg.attempts() {
 		r.mu.Lock()
 		r.stats.Requests++
@@ -83,36 +152,13 @@ func (r *Resolver) resolve(ctx context.Context, rt *Route, hop netip.Addr) (net.
 		if _, err := c.WriteTo(req, rt.Ifindex); err != nil {
 			return nil, fmt.Errorf("route: %s of %s on %s: %w", what, hop, rt.Ifname, err)
 		}
-		deadline := time.Now().Add(r.cfg.timeout())
-		ctxBound := false
-		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-			deadline, ctxBound = d, true
-		}
-		if ctx.Err() != nil {
+		timer.Reset(r.cfg.timeout())
+		select {
+		case <-w.done:
+			return w.mac, nil
+		case <-ctx.Done():
 			return nil, fmt.Errorf("route: %s of %s on %s: %w", what, hop, rt.Ifname, ctx.Err())
-		}
-		c.SetReadDeadline(deadline)
-		for {
-			n, info, err := c.ReadFrom(r.buf)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil, fmt.Errorf("route: %s of %s on %s: %w", what, hop, rt.Ifname, ctx.Err())
-				}
-				if errors.Is(err, os.ErrDeadlineExceeded) {
-					if ctxBound {
-						// ctx's deadline, though its timer may not have fired yet.
-						return nil, fmt.Errorf("route: %s of %s on %s: %w", what, hop, rt.Ifname, context.DeadlineExceeded)
-					}
-					break
-				}
-				return nil, fmt.Errorf("route: %s of %s on %s: %w", what, hop, rt.Ifname, err)
-			}
-			if info.Ifindex != rt.Ifindex {
-				continue
-			}
-			if mac, ok := answer(r.buf[:n], hop); ok {
-				return mac, nil
-			}
+		case <-timer.C:
 		}
 	}
 	r.mu.Lock()

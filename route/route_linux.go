@@ -45,8 +45,8 @@ type Resolver struct {
 	neigh       map[hopKey]cached[net.HardwareAddr]
 	stats       Stats
 
-	resolving sync.Mutex // one resolution at a time on arp and nd
-	buf       []byte
+	pending map[hopKey]*waiter // resolutions in progress, under mu
+	readers sync.WaitGroup     // readReplies of arp and nd
 }
 
 type cached[T any] struct {
@@ -62,7 +62,7 @@ type hopKey struct {
 // NewResolver opens a resolver in the network namespace of the calling
 // thread, configured by cfg (nil means defaults). Close it when done.
 func NewResolver(cfg *Config) (*Resolver, error) {
-	r := &Resolver{routes: map[netip.Addr]cached[Route]{}, neigh: map[hopKey]cached[net.HardwareAddr]{}, buf: make([]byte, 2048)}
+	r := &Resolver{routes: map[netip.Addr]cached[Route]{}, neigh: map[hopKey]cached[net.HardwareAddr]{}, pending: map[hopKey]*waiter{}}
 	if cfg != nil {
 		r.cfg = *cfg
 	}
@@ -80,15 +80,21 @@ func NewResolver(cfg *Config) (*Resolver, error) {
 	}
 	if err != nil {
 		r.sockErr = fmt.Errorf("route: resolving link-layer addresses: %w", err)
+		return r, nil
 	}
+	// The sockets stay in this namespace; their readers may run anywhere.
+	r.readers.Add(2)
+	go r.readReplies(r.arp)
+	go r.readReplies(r.nd)
 	return r, nil
 }
 
-// Close releases the resolver's sockets.
+// Close releases the resolver's sockets and waits for its readers.
 func (r *Resolver) Close() error {
 	var err error
 	if r.arp != nil {
 		err = errors.Join(r.arp.Close(), r.nd.Close())
+		r.readers.Wait()
 	}
 	r.nl.Close()
 	return err

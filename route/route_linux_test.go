@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
 
 	"sonde/lab"
 	"sonde/lab/labtest"
@@ -392,3 +393,47 @@ func TestResolverPrefixCache(t *testing.T) {
 		t.Errorf("stats %+v: the second pass was not answered from memory", st)
 	}
 }
+
+// TestResolverConcurrent resolves a silent address and a live host at
+// once: the live one is answered without waiting for the silent one, and
+// concurrent lookups of the silent one share its requests.
+func TestResolverConcurrent(t *testing.T) {
+	l := newLab(t, "lan", lab.Options{Hosts: 2}, "client", "h2")
+	if r := l.Command("client", "ip", "neigh", "flush", "dev", "eth0"); r.Code != 0 {
+		t.Fatal(r.Stderr)
+	}
+	var r *route.Resolver
+	var err error
+	l.Do("client", func() { r, err = route.NewResolver(&route.Config{Timeout: 300 * time.Millisecond, Retries: -1}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	silent, live := netip.MustParseAddr("198.18.0.77"), l.Addr("h2")
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range 2 {
+		wg.Go(func() { _, errs[i] = r.Lookup(context.Background(), silent) })
+	}
+	time.Sleep(20 * time.Millisecond)
+	start := time.Now()
+	rt, err := r.Lookup(context.Background(), live)
+	took := time.Since(start)
+	wg.Wait()
+	if err != nil || rt.DstMAC == nil {
+		t.Fatalf("Lookup(%s) = %+v, %v", live, rt, err)
+	}
+	if took > 200*time.Millisecond {
+		t.Errorf("the live host took %v: it waited for the silent one", took)
+	}
+	for i := range 2 {
+		if !errors.Is(errs[i], route.ErrNoAnswer) {
+			t.Errorf("lookup %d of the silent address: %v", i, errs[i])
+		}
+	}
+	if st := r.Stats(); st.Requests != 2 || st.Unanswered != 1 {
+		t.Errorf("stats %+v: want 2 requests (one each), 1 unanswered", st)
+	}
+}
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
