@@ -48,6 +48,9 @@
 // thread: call them synchronously on the goroutine that is in the
 // namespace (inside lab.Node.Do, for instance). A Resolver's netlink and
 // packet sockets stay in that namespace, so once open it may be used from
-// any goroutine, concurrently; resolutions on the wire are serialised, and
-// a next hop resolved while a lookup waited is not asked again.
+// any goroutine, concurrently. It runs one goroutine per packet socket to
+// read the answers, and Close waits for them. Resolutions of different
+// next hops proceed at once (a silent neighbour delays no one else);
+// lookups of a next hop being resolved wait for that resolution instead of
+// asking again.
 package route
