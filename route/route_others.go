@@ -30,3 +30,6 @@ func Lookup(ctx context.Context, dst netip.Addr) (Route, error) { return Route{}
 
 // Stats returns zero counters.
 func (r *Resolver) Stats() Stats { return Stats{} }
+
+// Path returns an error: routes are only looked up on Linux.
+func (r *Resolver) Path(dst netip.Addr) (Route, error) { return Route{}, errUnsupported }
