@@ -24,7 +24,9 @@
 // honour deadlines (the error then satisfies errors.Is(err,
 // os.ErrDeadlineExceeded)) and Close (net.ErrClosed), and a deadline in the
 // past unblocks a pending read at once. Reads report the kernel's receive
-// time (SO_TIMESTAMPNS), so round-trip times do not include the scheduler.
+// time (SO_TIMESTAMPNS), so round-trip times do not include the scheduler;
+// while such a socket is open the kernel timestamps every packet the host
+// receives, as it does for tcpdump.
 //
 // A few kernel behaviours callers should know:
 //

@@ -552,3 +552,48 @@ func TestCooked(t *testing.T) {
 	}
 	readUntil(t, eth.c, 2*time.Second, func(b []byte, _ rawsock.PacketInfo) bool { return isEchoReply(rawsock.IPv4, b, id, seq) })
 }
+
+// TestMisuse checks that wrong calls fail with an error, not a send.
+func TestMisuse(t *testing.T) {
+	l := newLab(t, "pair", lab.Options{NoServices: true})
+	var all, cooked *rawsock.PacketConn
+	var err error
+	long := make([]bpf.RawInstruction, 5000)
+	l.Do("client", func() {
+		if _, err := rawsock.Listen(-1, nil); err == nil {
+			t.Error("Listen(-1) did not fail")
+		}
+		if _, err := rawsock.Listen(0, &rawsock.Config{Filter: long}); err == nil {
+			t.Error("a filter of 5000 instructions was accepted")
+		}
+		if _, err := rawsock.ListenIP(rawsock.Family(5), 1, nil); err == nil {
+			t.Error("ListenIP of family 5 did not fail")
+		}
+		if all, err = rawsock.Listen(0, nil); err != nil {
+			return
+		}
+		cooked, err = rawsock.Listen(1, &rawsock.Config{Cooked: true})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer all.Close()
+	defer cooked.Close()
+	f := frame(layers.EthernetBroadcast, layers.EthernetBroadcast, []byte("x"))
+	if _, err := all.Write(f); err == nil {
+		t.Error("Write on a connection bound to all interfaces did not fail")
+	}
+	if _, err := all.WriteBatch([][]byte{f}); err == nil {
+		t.Error("WriteBatch on a connection bound to all interfaces did not fail")
+	}
+	if _, err := cooked.Write([]byte{0x00, 1, 2, 3}); err == nil {
+		t.Error("a cooked all-protocols connection sent a packet that is not IP")
+	}
+	all.Close()
+	if _, err := all.WriteTo(f, 1); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("WriteTo after Close: %v, want net.ErrClosed", err)
+	}
+	if err := all.Close(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("second Close: %v, want net.ErrClosed", err)
+	}
+}
