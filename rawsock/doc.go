@@ -37,6 +37,8 @@
 //   - A frame written before the interface's carrier is seen up (for a new
 //     veth, for up to a second) is dropped silently by the kernel, and the
 //     write reports success.
+//   - Where the driver strips 802.1Q tags (VLAN offload), frames are read
+//     without them: PACKET_AUXDATA, which carries them, is not read.
 //   - [PacketInfo].Time and [IPInfo].Time come from the kernel; an IPv6
 //     ProtoConn reads the payload after the IPv6 header, an IPv4 one the
 //     whole packet.
