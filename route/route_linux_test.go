@@ -6,13 +6,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
 
 	"sonde/lab"
 	"sonde/lab/labtest"
@@ -262,24 +265,22 @@ func TestResolverOnePerNextHop(t *testing.T) {
 	}
 	defer watch.Close()
 	dsts := []netip.Addr{lab.FarAddrs[0].Addr(), netip.MustParseAddr("198.18.2.2"), netip.MustParseAddr("198.18.1.2")}
-	var routes []route.Route
-	l.Do("client", func() {
-		r, rerr := route.NewResolver(nil)
-		if rerr != nil {
-			err = rerr
-			return
-		}
-		defer r.Close()
-		for _, d := range dsts {
-			rt, lerr := r.Lookup(context.Background(), d)
-			if lerr != nil {
-				err = lerr
-				return
-			}
-			routes = append(routes, rt)
-		}
-	})
+	// The resolver is opened in the client; the lookups run concurrently
+	// from goroutines that are not (its sockets stay in the client).
+	var r *route.Resolver
+	l.Do("client", func() { r, err = route.NewResolver(nil) })
 	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	routes := make([]route.Route, 2*len(dsts))
+	errs := make([]error, len(routes))
+	var wg sync.WaitGroup
+	for i := range routes {
+		wg.Go(func() { routes[i], errs[i] = r.Lookup(context.Background(), dsts[i%len(dsts)]) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
 	for _, rt := range routes[1:] {
@@ -300,6 +301,139 @@ func TestResolverOnePerNextHop(t *testing.T) {
 		}
 	}
 	if requests != 1 {
-		t.Errorf("r1 saw %d ARP requests for %d destinations, want 1", requests, len(dsts))
+		t.Errorf("r1 saw %d ARP requests for %d lookups, want 1", requests, len(routes))
 	}
 }
+
+// BenchmarkLookup measures a lookup through a gateway: asking the kernel
+// each time (TTL < 0) and with the Resolver's memory.
+func BenchmarkLookup(b *testing.B) {
+	labtest.RequirePrivileges(b)
+	l := labtest.New(b, "chain", lab.Options{Routers: 2, NoServices: true})
+	dst := lab.FarAddrs[0].Addr()
+	for _, tc := range []struct {
+		name string
+		ttl  time.Duration
+	}{{"kernel", -1}, {"cached", 0}} {
+		b.Run(tc.name, func(b *testing.B) {
+			var r *route.Resolver
+			var err error
+			l.Do("client", func() { r, err = route.NewResolver(&route.Config{TTL: tc.ttl}) })
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			if _, err := r.Lookup(context.Background(), dst); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Lookup(context.Background(), dst); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestResolverPrefixCache checks that a Resolver answers from memory for
+// the destinations a route already looked up covers, and agrees with a
+// fresh kernel lookup everywhere: more specific routes (a blackhole /25
+// inside a /24) and the local table's addresses and broadcasts are not
+// answered from the covering prefix.
+func TestResolverPrefixCache(t *testing.T) {
+	l := newLab(t, "chain", lab.Options{Routers: 2}, "client", "r1")
+	if r := l.Command("client", "ip", "route", "add", "blackhole", "198.18.1.128/25"); r.Code != 0 {
+		t.Fatal(r.Stderr)
+	}
+	var r *route.Resolver
+	var err error
+	l.Do("client", func() { r, err = route.NewResolver(nil) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+
+	first, err := r.Lookup(context.Background(), netip.MustParseAddr("198.18.1.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := r.Stats()
+	second, err := r.Lookup(context.Background(), netip.MustParseAddr("198.18.1.77"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats(); st.KernelLookups != before.KernelLookups || st.CacheHits != before.CacheHits+1 {
+		t.Errorf("second lookup in 198.18.1.0/24: stats %+v after %+v, want one more cache hit", st, before)
+	}
+	if second.Dst != netip.MustParseAddr("198.18.1.77") || second.Gateway != first.Gateway || !slicesEqual(second.DstMAC, first.DstMAC) {
+		t.Errorf("from the prefix: %+v, want the route of %+v to .77", second, first)
+	}
+
+	// Every answer, from memory or not, is the kernel's.
+	addrs := []string{"198.18.1.2", "198.18.1.77", "198.18.1.200", "198.18.1.128", "198.18.1.127",
+		"198.18.0.2", "198.18.0.1", "198.18.0.255", "198.18.200.1", "198.18.2.1", "127.0.0.1", "127.0.0.2", "192.0.2.1"}
+	for pass := range 2 {
+		for _, a := range addrs {
+			dst := netip.MustParseAddr(a)
+			var got, want route.Route
+			var gotErr, wantErr error
+			l.Do("client", func() { want, wantErr = route.Lookup(context.Background(), dst) })
+			got, gotErr = r.Lookup(context.Background(), dst)
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Errorf("pass %d: Lookup(%s) error %v, a fresh lookup says %v", pass, dst, gotErr, wantErr)
+				continue
+			}
+			if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+				t.Errorf("pass %d: Lookup(%s) differs from a fresh lookup (-fresh +resolver):\n%s", pass, dst, diff)
+			}
+		}
+	}
+	if st := r.Stats(); st.CacheHits < uint64(len(addrs)) {
+		t.Errorf("stats %+v: the second pass was not answered from memory", st)
+	}
+}
+
+// TestResolverConcurrent resolves a silent address and a live host at
+// once: the live one is answered without waiting for the silent one, and
+// concurrent lookups of the silent one share its requests.
+func TestResolverConcurrent(t *testing.T) {
+	l := newLab(t, "lan", lab.Options{Hosts: 2}, "client", "h2")
+	if r := l.Command("client", "ip", "neigh", "flush", "dev", "eth0"); r.Code != 0 {
+		t.Fatal(r.Stderr)
+	}
+	var r *route.Resolver
+	var err error
+	l.Do("client", func() { r, err = route.NewResolver(&route.Config{Timeout: 300 * time.Millisecond, Retries: -1}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	silent, live := netip.MustParseAddr("198.18.0.77"), l.Addr("h2")
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range 2 {
+		wg.Go(func() { _, errs[i] = r.Lookup(context.Background(), silent) })
+	}
+	time.Sleep(20 * time.Millisecond)
+	start := time.Now()
+	rt, err := r.Lookup(context.Background(), live)
+	took := time.Since(start)
+	wg.Wait()
+	if err != nil || rt.DstMAC == nil {
+		t.Fatalf("Lookup(%s) = %+v, %v", live, rt, err)
+	}
+	if took > 200*time.Millisecond {
+		t.Errorf("the live host took %v: it waited for the silent one", took)
+	}
+	for i := range 2 {
+		if !errors.Is(errs[i], route.ErrNoAnswer) {
+			t.Errorf("lookup %d of the silent address: %v", i, errs[i])
+		}
+	}
+	if st := r.Stats(); st.Requests != 2 || st.Unanswered != 1 {
+		t.Errorf("stats %+v: want 2 requests (one each), 1 unanswered", st)
+	}
+}
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
