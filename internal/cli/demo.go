@@ -41,6 +41,12 @@ type demo struct {
 	dir string
 }
 
+// target returns the target's preferred IPv4 address.
+func (d *demo) target() netip.Addr {
+	a, _ := d.lab.Topology.Addr(d.lab.Topology.Target, false)
+	return a
+}
+
 // sonde runs this sonde binary with args inside node, showing the command
 // line as a prompt and its output as it comes.
 func (d *demo) sonde(ctx context.Context, node string, args ...string) error {
@@ -48,7 +54,7 @@ func (d *demo) sonde(ctx context.Context, node string, args ...string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "%s$ sonde %s\n", node, strings.Join(args, " "))
+	fmt.Fprintf(d.out, "%s$ sonde %s\n", node, quoteArgs(args))
 	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Stdout, cmd.Stderr = d.out, d.out
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
@@ -169,7 +175,7 @@ func greet(ctx context.Context, s labsvc.Spec, ap netip.AddrPort) (string, error
 			return "", err
 		}
 		cert := tc.ConnectionState().PeerCertificates[0]
-		return fmt.Sprintf("TLS %s, certificate for %s", tls.VersionName(tc.ConnectionState().Version), strings.Join(cert.DNSNames, " ")), nil
+		return fmt.Sprintf("%s, certificate for %s", tls.VersionName(tc.ConnectionState().Version), strings.Join(cert.DNSNames, " ")), nil
 	case labsvc.DNS:
 		prompt = dnsQuery("target.lab")
 	case labsvc.NTP:
@@ -232,4 +238,17 @@ func dnsSummary(r []byte) string {
 	}
 	// An A answer ends with RDLENGTH 4 and the address.
 	return fmt.Sprintf("DNS target.lab A %d.%d.%d.%d", r[len(r)-4], r[len(r)-3], r[len(r)-2], r[len(r)-1])
+}
+
+// quoteArgs writes a command line back as a shell would need it.
+func quoteArgs(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t'\"()[]*&|;<>$") {
+			q[i] = "'" + a + "'"
+		} else {
+			q[i] = a
+		}
+	}
+	return strings.Join(q, " ")
 }
