@@ -53,7 +53,6 @@ func open(t testing.TB, l *labtest.Lab, node string, cfg *rawsock.Config) endpoi
 	return e
 }
 
-
 // frame builds an Ethernet frame of testProto from src to dst carrying
 // payload.
 func frame(dst, src net.HardwareAddr, payload []byte) []byte {

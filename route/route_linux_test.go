@@ -23,7 +23,6 @@ import (
 	"sonde/route"
 )
 
-
 // iface is what `ip -j addr show DEV` says of an interface in a node.
 type iface struct {
 	Index   int    `json:"ifindex"`
