@@ -1,0 +1,162 @@
+package filter
+
+// Classic BPF opcode parts (see bpf(4), linux/filter.h).
+const (
+	opLD   = 0x00
+	opLDX  = 0x01
+	opST   = 0x02
+	opSTX  = 0x03
+	opALU  = 0x04
+	opJMP  = 0x05
+	opRET  = 0x06
+	opMISC = 0x07
+
+	szW = 0x00
+	szH = 0x08
+	szB = 0x10
+
+	mIMM = 0x00
+	mABS = 0x20
+	mIND = 0x40
+	mMEM = 0x60
+	mLEN = 0x80
+	mMSH = 0xa0
+
+	aluADD = 0x00
+	aluSUB = 0x10
+	aluMUL = 0x20
+	aluDIV = 0x30
+	aluOR  = 0x40
+	aluAND = 0x50
+	aluLSH = 0x60
+	aluRSH = 0x70
+	aluNEG = 0x80
+	aluMOD = 0x90
+	aluXOR = 0xa0
+
+	jJA   = 0x00
+	jJEQ  = 0x10
+	jJGT  = 0x20
+	jJGE  = 0x30
+	jJSET = 0x40
+
+	srcK = 0x00
+	srcX = 0x08
+
+	retK = 0x00
+	retA = 0x10
+
+	miscTAX = 0x00
+	miscTXA = 0x80
+)
+
+// ins is one instruction of the intermediate program: a classic BPF
+// instruction whose jump targets are labels rather than offsets.
+type ins struct {
+	op     uint16
+	k      uint32
+	jt, jf int // labels, for conditional jumps; jt also for ja
+}
+
+func isJump(op uint16) bool { return op&0x07 == opJMP }
+func isCond(op uint16) bool { return op&0x07 == opJMP && op&0xf0 != jJA }
+
+// condKind says what a cond node is.
+type condKind uint8
+
+const (
+	cLeaf condKind = iota
+	cAnd
+	cOr
+	cNot
+	cTrue
+	cFalse
+)
+
+// cond is a boolean expression over packet tests: libpcap's blocks in tree
+// form. A leaf runs its statements and then a conditional jump.
+type cond struct {
+	kind  condKind
+	a, b  *cond
+	stmts []ins
+	jop   uint16 // jJEQ|srcK, ...
+	k     uint32
+}
+
+var (
+	condTrue  = &cond{kind: cTrue}
+	condFalse = &cond{kind: cFalse}
+)
+
+func leaf(stmts []ins, jop uint16, k uint32) *cond {
+	return &cond{kind: cLeaf, stmts: stmts, jop: jop, k: k}
+}
+
+// and returns a∧b evaluated left to right. A false right side makes the
+// whole false whatever the left side does (an aborting load rejects too).
+func and(a, b *cond) *cond {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	case a.kind == cFalse:
+		return a
+	case a.kind == cTrue:
+		return b
+	case b.kind == cTrue:
+		return a
+	case b.kind == cFalse && pure(a):
+		return b
+	}
+	return &cond{kind: cAnd, a: a, b: b}
+}
+
+// or returns a∨b evaluated left to right.
+func or(a, b *cond) *cond {
+	switch {
+	case a.kind == cTrue:
+		return a
+	case a.kind == cFalse:
+		return b
+	case b.kind == cFalse:
+		return a
+	}
+	return &cond{kind: cOr, a: a, b: b}
+}
+
+func not(a *cond) *cond {
+	switch a.kind {
+	case cTrue:
+		return condFalse
+	case cFalse:
+		return condTrue
+	case cNot:
+		return a.a
+	}
+	return &cond{kind: cNot, a: a}
+}
+
+// pure reports whether evaluating c can never abort the program (no loads
+// that may fall off the packet, no division); such a c can be dropped when
+// its value does not matter.
+func pure(c *cond) bool {
+	switch c.kind {
+	case cTrue, cFalse:
+		return true
+	case cLeaf:
+		for _, s := range c.stmts {
+			if s.op&0x07 == opLD || s.op&0x07 == opLDX {
+				m := s.op & 0xe0
+				if m == mABS || m == mIND || m == mMSH {
+					return false
+				}
+			}
+			if s.op&0x07 == opALU && (s.op&0xf0 == aluDIV || s.op&0xf0 == aluMOD) && s.op&srcX != 0 {
+				return false
+			}
+		}
+		return true
+	}
+	return pure(c.a) && (c.b == nil || pure(c.b))
+}
