@@ -157,22 +157,41 @@ func (p *parser) parsePrimary() (*arth, error) {
 	return nil, p.unexpected(t, "a number, 'len' or a packet field such as ip[0]")
 }
 
-// bin builds l op r, folding constants as libpcap's optimizer would and
-// rejecting what libpcap rejects.
+// bin builds l op r, folding constants as libpcap's optimiser would and
+// rejecting what libpcap rejects. libpcap checks the divisor or shift
+// count by looking at the first instruction computing it, so "x / ip[0]"
+// is a division by zero to it (the index 0 is loaded first); this is
+// reproduced, as is its dropping of the right operand's protocol checks.
 func (p *parser) bin(t token, l, r *arth) (*arth, error) {
 	op := aluOps[t.text]
-	if r.kind == aConst {
+	if k, ok := leadingConst(r); ok {
 		switch {
-		case op == aluDIV && r.k == 0:
+		case op == aluDIV && k == 0:
 			return nil, p.errAt(t, "division by zero")
-		case op == aluMOD && r.k == 0:
+		case op == aluMOD && k == 0:
 			return nil, p.errAt(t, "modulus by zero")
+		case (op == aluLSH || op == aluRSH) && k > 31:
+			return nil, p.errAt(t, "shift by more than 31 bits")
 		}
 	}
 	if l.kind == aConst && r.kind == aConst {
 		return constArth(alu(op, l.k, r.k)), nil
 	}
-	return &arth{kind: aBin, op: op, l: l, r: r, guard: and(l.guard, r.guard)}, nil
+	return &arth{kind: aBin, op: op, l: l, r: r, guard: l.guard}, nil
+}
+
+// leadingConst returns the constant libpcap's code for a loads first, if
+// that is a constant.
+func leadingConst(a *arth) (uint32, bool) {
+	for {
+		switch a.kind {
+		case aConst:
+			return a.k, true
+		case aLen:
+			return 0, false
+		}
+		a = a.l
+	}
 }
 
 // alu computes a classic BPF ALU operation as the Linux kernel and

@@ -60,7 +60,7 @@ func assemble(c *cond, snaplen uint32) ([]bpf.RawInstruction, error) {
 	a.bind(f)
 	a.code = append(a.code, ins{op: opRET | retK, k: 0})
 	blocks := a.toBlocks()
-	threadEdges(blocks)
+	optimizeBlocks(blocks)
 	a.fromBlocks(blocks)
 	a.optimize()
 	return a.encode()

@@ -174,7 +174,9 @@ func synthPackets(t testing.TB) []testPacket {
 		buf := gopacket.NewSerializeBuffer()
 		opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
 		for _, l := range ls {
-			if n, ok := l.(interface{ SetNetworkLayerForChecksum(gopacket.NetworkLayer) error }); ok {
+			if n, ok := l.(interface {
+				SetNetworkLayerForChecksum(gopacket.NetworkLayer) error
+			}); ok {
 				for _, m := range ls {
 					if nl, ok := m.(gopacket.NetworkLayer); ok {
 						_ = n.SetNetworkLayerForChecksum(nl)

@@ -106,7 +106,9 @@ func and(a, b *cond) *cond {
 		return b
 	case b.kind == cTrue:
 		return a
-	case b.kind == cFalse && pure(a):
+	case b.kind == cFalse:
+		// libpcap's optimiser removes a test whose outcomes meet, and
+		// with it the loads that might have rejected the packet.
 		return b
 	}
 	return &cond{kind: cAnd, a: a, b: b}
@@ -121,6 +123,8 @@ func or(a, b *cond) *cond {
 		return b
 	case b.kind == cFalse:
 		return a
+	case b.kind == cTrue:
+		return b
 	}
 	return &cond{kind: cOr, a: a, b: b}
 }
@@ -135,28 +139,4 @@ func not(a *cond) *cond {
 		return a.a
 	}
 	return &cond{kind: cNot, a: a}
-}
-
-// pure reports whether evaluating c can never abort the program (no loads
-// that may fall off the packet, no division); such a c can be dropped when
-// its value does not matter.
-func pure(c *cond) bool {
-	switch c.kind {
-	case cTrue, cFalse:
-		return true
-	case cLeaf:
-		for _, s := range c.stmts {
-			if s.op&0x07 == opLD || s.op&0x07 == opLDX {
-				m := s.op & 0xe0
-				if m == mABS || m == mIND || m == mMSH {
-					return false
-				}
-			}
-			if s.op&0x07 == opALU && (s.op&0xf0 == aluDIV || s.op&0xf0 == aluMOD) && s.op&srcX != 0 {
-				return false
-			}
-		}
-		return true
-	}
-	return pure(c.a) && (c.b == nil || pure(c.b))
 }

@@ -116,7 +116,7 @@ func lex(expr string) ([]token, error) {
 			toks = append(toks, token{kind: tID, text: expr[i+1 : j], pos: i, end: j})
 			i = j
 			continue
-		case isAlnum(c) || c == ':':
+		case isAlnum(c) || (c == ':' && i+1 < len(expr) && expr[i+1] == ':'):
 			t, err := lexWord(expr, i)
 			if err != nil {
 				return nil, err
@@ -229,11 +229,11 @@ func lexWord(expr string, i int) (token, error) {
 		}
 		return token{kind: tNum, text: word, num: v, pos: i, end: i + idLen}, nil
 	}
-	if isHID(word) {
-		return token{kind: tHID, text: word, pos: i, end: i + idLen}, nil
-	}
 	if isMAC(word) {
 		return token{kind: tEID, text: word, pos: i, end: i + idLen}, nil
+	}
+	if isHID(word) {
+		return token{kind: tHID, text: word, pos: i, end: i + idLen}, nil
 	}
 	// The longest number or address prefix may still be the token when the
 	// name candidate is not (e.g. "1.2.3.4.5" is HID "1.2.3.4" then ".5" is
