@@ -28,7 +28,7 @@ type corpus map[LinkType][]testPacket
 
 // linkTypesUnderTest are the link types the differential test covers, with
 // tcpdump's -y names.
-var linkTypesUnderTest = []LinkType{LinkTypeEthernet, LinkTypeLinuxSLL, LinkTypeLinuxSLL2, LinkTypeRaw}
+var linkTypesUnderTest = []LinkType{LinkTypeEthernet, LinkTypeLinuxSLL, LinkTypeLinuxSLL2, LinkTypeRaw, LinkTypeIPv4, LinkTypeIPv6}
 
 // maxPerFile bounds the packets taken from one capture so that a large,
 // repetitive file does not dominate the run time.
@@ -68,6 +68,10 @@ func loadCorpus(t testing.TB) corpus {
 	for _, s := range synthPackets(t) {
 		c.add(LinkTypeEthernet, s.name, s.data)
 	}
+	// IPv4-only and IPv6-only link types see the raw-IP packets (of both
+	// versions: a filter must cope with what the file holds).
+	c[LinkTypeIPv4] = c[LinkTypeRaw]
+	c[LinkTypeIPv6] = c[LinkTypeRaw]
 	return c
 }
 

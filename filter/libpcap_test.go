@@ -172,7 +172,7 @@ func TestAgainstLibpcap(t *testing.T) {
 	}
 	jobs := make(chan job)
 	var mu sync.Mutex
-	var compared, programs, mismatches, bothRejected int
+	var compared, programs, mismatches, bothRejected, ourLen, libLen int
 	var failures []string
 	fail := func(format string, args ...any) {
 		mu.Lock()
@@ -249,6 +249,10 @@ func TestAgainstLibpcap(t *testing.T) {
 				mu.Lock()
 				compared += n
 				programs++
+				if theirs != nil {
+					ourLen += len(raw)
+					libLen += len(lib.prog)
+				}
 				mu.Unlock()
 			}
 		}()
@@ -269,6 +273,7 @@ func TestAgainstLibpcap(t *testing.T) {
 	}
 	t.Logf("%d expressions x %d link types: %d programs compared on %d packets (%d expression x packet verdicts), %d rejected by both, %d mismatches",
 		len(exprs), len(linkTypesUnderTest), programs, pk, compared, bothRejected, mismatches)
+	t.Logf("program size: %d instructions in all, libpcap %d (%.2fx)", ourLen, libLen, float64(ourLen)/float64(max(libLen, 1)))
 }
 
 // TestRejectedLikeLibpcap checks that expressions libpcap refuses are
