@@ -1,6 +1,9 @@
 package filter
 
-import "math/bits"
+import (
+	"container/heap"
+	"math/bits"
+)
 
 // This file holds the optimiser passes that matter for verdicts, not just
 // for size. In classic BPF a load past the end of the packet rejects it, so
@@ -234,19 +237,12 @@ func analyse(blocks []*block) *flow {
 			f.preds[bl.jt] = append(f.preds[bl.jt], edgeRef{b, -1})
 		}
 	}
-	ready := []int{}
+	ready := &intHeap{}
 	if n > 0 {
-		ready = append(ready, 0)
+		heap.Push(ready, 0)
 	}
-	for len(ready) > 0 {
-		mi := 0
-		for i := range ready {
-			if ready[i] < ready[mi] {
-				mi = i
-			}
-		}
-		b := ready[mi]
-		ready = append(ready[:mi], ready[mi+1:]...)
+	for ready.Len() > 0 {
+		b := heap.Pop(ready).(int)
 		f.order = append(f.order, b)
 		bl := blocks[b]
 		if bl.jt < 0 {
@@ -259,7 +255,7 @@ func analyse(blocks []*block) *flow {
 		for _, s := range succ {
 			indeg[s]--
 			if indeg[s] == 0 {
-				ready = append(ready, s)
+				heap.Push(ready, s)
 			}
 		}
 	}
@@ -700,27 +696,40 @@ func pullup(f *flow, b int, isOr bool) bool {
 }
 
 // optimizeBlocks runs libpcap's two optimiser loops: branch movement with
-// plain value numbers, then statement rewriting.
+// plain value numbers, then statement rewriting. Like libpcap, the pullups
+// of a pass use the dominators and value numbers computed at its start.
 func optimizeBlocks(blocks []*block) {
+	pullups := true
 	for pass := 0; pass < 100; pass++ {
 		f := analyse(blocks)
 		vn := &valueNumbers{m: map[vnKey]uint32{}, consts: map[uint32]uint32{}}
 		numberAll(f, vn, false)
 		changed := optJ(f)
-		f = analyse(blocks)
-		for l := 1; l < len(f.levels); l++ {
-			for _, b := range f.levels[l] {
-				if pullup(f, b, true) {
-					changed = true
-					f = analyse(blocks)
-					numberAll(f, vn, false)
-				}
-				if pullup(f, b, false) {
-					changed = true
-					f = analyse(blocks)
-					numberAll(f, vn, false)
+		if pullups {
+			f.preds = inEdges(blocks, f.levels)
+			saved := make([][2]int, len(blocks))
+			for i, b := range blocks {
+				saved[i] = [2]int{b.jt, b.jf}
+			}
+			pulled := false
+			for l := 1; l < len(f.levels); l++ {
+				for _, b := range f.levels[l] {
+					if pullup(f, b, true) {
+						pulled = true
+					}
+					if pullup(f, b, false) {
+						pulled = true
+					}
 				}
 			}
+			if pulled && !acyclic(blocks) {
+				// Stale analysis led astray: undo and stop pulling up.
+				for i, b := range blocks {
+					b.jt, b.jf = saved[i][0], saved[i][1]
+				}
+				pullups, pulled = false, false
+			}
+			changed = changed || pulled
 		}
 		if !changed {
 			break
@@ -733,6 +742,46 @@ func optimizeBlocks(blocks []*block) {
 			break
 		}
 	}
+}
+
+// inEdges lists the edges into each block in libpcap's order (find_inedges:
+// levels from the root down, true edge then false edge, each prepended).
+func inEdges(blocks []*block, levels [][]int) [][]edgeRef {
+	preds := make([][]edgeRef, len(blocks))
+	for l := len(levels) - 1; l > 0; l-- {
+		for _, b := range levels[l] {
+			bl := blocks[b]
+			if bl.cond() {
+				preds[bl.jt] = append([]edgeRef{{b, 1}}, preds[bl.jt]...)
+				preds[bl.jf] = append([]edgeRef{{b, 0}}, preds[bl.jf]...)
+			} else if bl.jt >= 0 {
+				preds[bl.jt] = append([]edgeRef{{b, -1}}, preds[bl.jt]...)
+			}
+		}
+	}
+	return preds
+}
+
+// acyclic reports whether the blocks reachable from the first form a DAG.
+func acyclic(blocks []*block) bool {
+	state := make([]uint8, len(blocks)) // 0 new, 1 on stack, 2 done
+	var visit func(b int) bool
+	visit = func(b int) bool {
+		switch state[b] {
+		case 1:
+			return false
+		case 2:
+			return true
+		}
+		state[b] = 1
+		bl := blocks[b]
+		if bl.jt >= 0 && (!visit(bl.jt) || !visit(bl.jf)) {
+			return false
+		}
+		state[b] = 2
+		return true
+	}
+	return len(blocks) == 0 || visit(0)
 }
 
 // fold returns the successor of s that the facts (dominating edges)
@@ -759,4 +808,18 @@ func fold(blocks []*block, s *block, facts bitset) int {
 		}
 	}
 	return -1
+}
+
+// intHeap is a min-heap of block indices.
+type intHeap []int
+
+func (h intHeap) Len() int           { return len(h) }
+func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *intHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *intHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }

@@ -416,5 +416,8 @@ func (p *parser) parseID(q qual) (*cond, error) {
 		p.next()
 		return p.genScode(t, q)
 	}
+	if t.kind == tKeyword && protoNames[t.text] && q.addr == "proto" {
+		return nil, p.errAt(t, "%s is a keyword here; write \\%s for the protocol", p.text(t), p.expr[t.pos:t.end])
+	}
 	return nil, p.unexpected(t, "an address, number or name")
 }
