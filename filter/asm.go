@@ -61,6 +61,7 @@ func assemble(c *cond, snaplen uint32) ([]bpf.RawInstruction, error) {
 	a.code = append(a.code, ins{op: opRET | retK, k: 0})
 	blocks := a.toBlocks()
 	optimizeBlocks(blocks)
+	internBlocks(blocks)
 	a.fromBlocks(blocks)
 	a.optimize()
 	return a.encode()

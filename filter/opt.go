@@ -823,3 +823,54 @@ func (h *intHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return x
 }
+
+// internBlocks merges blocks with the same statements, test and
+// successors (libpcap's intern_blocks), to a fixed point.
+func internBlocks(blocks []*block) {
+	type key struct {
+		stmts  string
+		op     uint16
+		k      uint32
+		jt, jf int
+	}
+	for pass := 0; pass < len(blocks); pass++ {
+		reach := reachable(blocks)
+		canon := map[key]int{}
+		repl := make([]int, len(blocks))
+		changed := false
+		for i := len(blocks) - 1; i >= 0; i-- {
+			repl[i] = i
+			if !reach[i] {
+				continue
+			}
+			b := blocks[i]
+			var sb []byte
+			for _, s := range b.stmts {
+				sb = append(sb, byte(s.op), byte(s.op>>8), byte(s.k), byte(s.k>>8), byte(s.k>>16), byte(s.k>>24))
+			}
+			k := key{string(sb), b.term.op, b.term.k, b.jt, b.jf}
+			if b.term.op&0x07 == opRET {
+				k.jt, k.jf = -1, -1
+			}
+			if j, ok := canon[k]; ok {
+				repl[i] = j
+				changed = true
+			} else {
+				canon[k] = i
+			}
+		}
+		if !changed {
+			return
+		}
+		for _, b := range blocks {
+			if b.jt >= 0 {
+				b.jt, b.jf = repl[b.jt], repl[b.jf]
+			}
+		}
+		if repl[0] != 0 {
+			// The entry block must stay first; give it the survivor's
+			// contents instead.
+			*blocks[0] = *blocks[repl[0]]
+		}
+	}
+}
