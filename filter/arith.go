@@ -329,12 +329,15 @@ func (p *parser) genA(a *arth, t token, out []ins) ([]ins, error) {
 		return append(out, ins{op: opLDX | mMEM, k: m}, ins{op: opALU | a.op | srcX}), nil
 	case aLoad:
 		if a.l.kind == aConst {
+			vn := ins{relConst: true, relK: a.off, relIdx: a.l.k, relHdr: a.ipHdr}
 			if a.ipHdr != 0 {
-				return append(out,
-					ins{op: opLDX | szB | mMSH, k: a.ipHdr - 1},
-					ins{op: opLD | a.size | mIND, k: a.off + a.l.k}), nil
+				ld := vn
+				ld.op, ld.k = opLD|a.size|mIND, a.off+a.l.k
+				return append(out, ins{op: opLDX | szB | mMSH, k: a.ipHdr - 1}, ld), nil
 			}
-			return append(out, ins{op: opLD | a.size | mABS, k: a.off + a.l.k}), nil
+			ld := vn
+			ld.op, ld.k = opLD|a.size|mABS, a.off+a.l.k
+			return append(out, ld), nil
 		}
 		if out, err = p.genA(a.l, t, out); err != nil {
 			return nil, err
@@ -424,6 +427,7 @@ func (p *parser) parseRelation() (*cond, error) {
 		stmts = append(stmts, ins{op: opLDX | mMEM, k: m})
 		c = leaf(stmts, jop|srcX, 0)
 	}
+	markRel(c)
 	if neg {
 		c = not(c)
 	}
@@ -442,4 +446,20 @@ func cmpOp(jop uint16, a, b uint32) bool {
 		return a&b != 0
 	}
 	return false
+}
+
+// markRel flags the packet loads of a relation's leaf.
+func markRel(c *cond) {
+	if c.kind == cNot {
+		markRel(c.a)
+		return
+	}
+	if c.kind != cLeaf {
+		return
+	}
+	for i := range c.stmts {
+		if c.stmts[i].op&0x07 == opLD && (c.stmts[i].op&0xe0 == mABS || c.stmts[i].op&0xe0 == mIND) {
+			c.stmts[i].rel = true
+		}
+	}
 }

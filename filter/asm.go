@@ -62,6 +62,7 @@ func assemble(c *cond, snaplen uint32) ([]bpf.RawInstruction, error) {
 	blocks := a.toBlocks()
 	optimizeBlocks(blocks)
 	internBlocks(blocks)
+	optRoot(blocks)
 	a.fromBlocks(blocks)
 	a.optimize()
 	return a.encode()

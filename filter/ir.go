@@ -56,6 +56,16 @@ type ins struct {
 	op     uint16
 	k      uint32
 	jt, jf int // labels, for conditional jumps; jt also for ja
+	// rel marks packet loads made for a relation ("ip[6:2] & 0x1fff != 0").
+	// libpcap computes those through the index register, so its optimiser
+	// never sees them as the loads the primitives make ("port 80" tests the
+	// same bytes); value numbering keeps them apart for the same verdicts.
+	rel bool
+	// For a relation load with a constant index, how libpcap computes it:
+	// ld [x + relK] with x = relIdx (plus the IPv4 header length found at
+	// relHdr-1 when relHdr is not 0). Value numbering uses this form.
+	relConst             bool
+	relK, relIdx, relHdr uint32
 }
 
 func isJump(op uint16) bool { return op&0x07 == opJMP }

@@ -372,15 +372,22 @@ func (v *valueNumbers) stmts(b *block, a, x *uint32, alter bool) bool {
 		switch {
 		case cls == opLD && mode == mIMM:
 			*a = v.konst(s.k)
+		case cls == opLD && s.rel && s.relConst:
+			// libpcap's form: ld [x + relK], x = index (+ header length).
+			xi := v.konst(s.relIdx)
+			if s.relHdr != 0 {
+				xi = v.get(vnKey{op: opALU | aluADD, a: xi, b: v.get(vnKey{op: opLDX | szB | mMSH, k: s.relHdr - 1})})
+			}
+			*a = v.get(vnKey{op: opLD | s.op&0x18 | mIND | 0x8000, k: s.relK, a: xi})
 		case cls == opLD && (mode == mABS || mode == mLEN):
-			*a = v.get(vnKey{op: s.op, k: s.k})
+			*a = v.get(vnKey{op: s.op | relBit(s), k: s.k})
 		case cls == opLD && mode == mIND:
 			if xv, ok := v.isConst(*x); ok && alter {
-				s = ins{op: opLD | s.op&0x18 | mABS, k: s.k + xv}
-				*a = v.get(vnKey{op: s.op, k: s.k})
+				s = ins{op: opLD | s.op&0x18 | mABS, k: s.k + xv, rel: s.rel}
+				*a = v.get(vnKey{op: s.op | relBit(s), k: s.k})
 				changed = true
 			} else {
-				*a = v.get(vnKey{op: s.op, k: s.k, a: *x})
+				*a = v.get(vnKey{op: s.op | relBit(s), k: s.k, a: *x})
 			}
 		case cls == opLD && mode == mMEM:
 			n := memv(s.k)
@@ -873,4 +880,40 @@ func internBlocks(blocks []*block) {
 			*blocks[0] = *blocks[repl[0]]
 		}
 	}
+}
+
+// optRoot skips a first test whose branches meet (libpcap's opt_root): its
+// statements stay, in front of the new first block, unless that block is a
+// return, in which case the program is that return alone.
+func optRoot(blocks []*block) {
+	if len(blocks) == 0 {
+		return
+	}
+	stmts := blocks[0].stmts
+	r := 0
+	for n := 0; n < len(blocks); n++ {
+		b := blocks[r]
+		if b.jt < 0 || b.jt != b.jf || (!b.cond() && len(b.stmts) != 0 && r != 0) {
+			break
+		}
+		r = b.jt
+	}
+	if r == 0 {
+		return
+	}
+	nb := *blocks[r]
+	if nb.term.op&0x07 == opRET {
+		nb.stmts = nil
+	} else {
+		nb.stmts = append(append([]ins(nil), stmts...), nb.stmts...)
+	}
+	*blocks[0] = nb
+}
+
+// relBit separates the value numbers of relation loads (see ins.rel).
+func relBit(s ins) uint16 {
+	if s.rel {
+		return 0x8000
+	}
+	return 0
 }
