@@ -68,9 +68,6 @@ func assemble(c *cond, snaplen uint32) ([]bpf.RawInstruction, error) {
 	return a.encode()
 }
 
-// target returns the instruction index label l names.
-func (a *asm) target(l int) int { return a.labels[l] }
-
 // optimize shortens the program without changing its verdict on any packet:
 // jumps to jumps are threaded, jumps to the next instruction dropped, and a
 // load whose value is already in the register on every path is removed (it

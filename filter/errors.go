@@ -1,9 +1,6 @@
 package filter
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // SyntaxError reports an expression that cannot be compiled: a grammar error
 // ("expected an address") or a meaning error ("port 70000 > 65535"). Offset
@@ -37,15 +34,4 @@ func (e *SyntaxError) Caret() string {
 		}
 	}
 	return e.Expr + "\n" + string(pad) + "^"
-}
-
-func describe(t token) string {
-	switch t.kind {
-	case tEOF:
-		return "end of expression"
-	case tOp:
-		return "'" + t.text + "'"
-	default:
-		return strings.TrimSpace(fmt.Sprintf("%q", t.text))
-	}
 }

@@ -37,9 +37,6 @@ func (p *parser) tok() token       { return p.toks[p.p] }
 func (p *parser) peek(n int) token { return p.toks[min(p.p+n, len(p.toks)-1)] }
 func (p *parser) next() token      { t := p.toks[p.p]; p.p = min(p.p+1, len(p.toks)-1); return t }
 
-func (p *parser) is(t token, kind tokKind, text string) bool {
-	return t.kind == kind && t.text == text
-}
 func (p *parser) isKw(t token, kw string) bool { return t.kind == tKeyword && t.text == kw }
 func (p *parser) isOp(t token, op string) bool { return t.kind == tOp && t.text == op }
 

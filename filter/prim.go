@@ -175,14 +175,6 @@ func (p *parser) genProto(v uint32, q qual, t token) (*cond, error) {
 	return nil, p.errAt(t, "'%s proto' is bogus", q.proto)
 }
 
-// needNet reports an error when the link type has no network layer we know.
-func (p *parser) needLinkPL(t token) error {
-	if p.offLinkPL < 0 {
-		return p.errAt(t, "not supported on this link type")
-	}
-	return nil
-}
-
 // genHost is an IPv4 host or net test (gen_host).
 func (p *parser) genHost(addr, mask uint32, q qual, what string, t token) (*cond, error) {
 	switch q.proto {
