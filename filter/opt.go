@@ -142,15 +142,25 @@ func (a *asm) fromBlocks(blocks []*block) {
 
 func reachable(blocks []*block) []bool {
 	reach := make([]bool, len(blocks))
-	if len(blocks) > 0 {
-		reach[0] = true
+	if len(blocks) == 0 {
+		return reach
 	}
-	for i, b := range blocks {
-		if !reach[i] || b.jt < 0 {
+	// Blocks are not in topological order once pullups have moved tests:
+	// walk the graph.
+	stack := []int{0}
+	reach[0] = true
+	for len(stack) > 0 {
+		b := blocks[stack[len(stack)-1]]
+		stack = stack[:len(stack)-1]
+		if b.jt < 0 {
 			continue
 		}
-		reach[b.jt] = true
-		reach[b.jf] = true
+		for _, s := range [2]int{b.jt, b.jf} {
+			if !reach[s] {
+				reach[s] = true
+				stack = append(stack, s)
+			}
+		}
 	}
 	return reach
 }
