@@ -116,11 +116,9 @@ func and(a, b *cond) *cond {
 		return b
 	case b.kind == cTrue:
 		return a
-	case b.kind == cFalse:
-		// libpcap's optimiser removes a test whose outcomes meet, and
-		// with it the loads that might have rejected the packet.
-		return b
 	}
+	// "x and false" stays: the optimiser removes x's tests as libpcap's
+	// does, which keeps the loads of a first test (see optRoot).
 	return &cond{kind: cAnd, a: a, b: b}
 }
 
@@ -133,8 +131,6 @@ func or(a, b *cond) *cond {
 		return b
 	case b.kind == cFalse:
 		return a
-	case b.kind == cTrue:
-		return b
 	}
 	return &cond{kind: cOr, a: a, b: b}
 }
