@@ -155,10 +155,11 @@ func (a *asm) compact(keep []bool) {
 
 // regVal describes what a register is known to hold.
 type regVal struct {
-	op uint16 // the load that produced it; 0 with known=false means unknown
-	k  uint32
-	x  uint32 // for indirect loads: id of the X value
-	ok bool
+	op  uint16 // the load that produced it
+	k   uint32
+	xop uint16 // for indirect loads: the load that produced X
+	xk  uint32
+	ok  bool // false: unknown
 }
 
 type regState struct {
@@ -201,8 +202,8 @@ func (a *asm) dropRedundantLoads() {
 			}
 			s.a = v
 		case cls == opLD && c.op&0xe0 == mIND:
-			if s.x.ok {
-				v := regVal{op: c.op, k: c.k, x: xid(s.x), ok: true}
+			if s.x.ok && s.x.xop == 0 {
+				v := regVal{op: c.op, k: c.k, xop: s.x.op, xk: s.x.k, ok: true}
 				if s.a == v {
 					keep[i] = false
 				}
@@ -240,10 +241,6 @@ func (a *asm) dropRedundantLoads() {
 	}
 	a.compact(keep)
 }
-
-// xid folds a register description into a number identifying it, so that an
-// indirect load can name the X it used.
-func xid(v regVal) uint32 { return uint32(v.op)<<24 ^ v.k*2654435761 ^ 0x9e3779b9 }
 
 // errTooLong is returned when a program exceeds the classic BPF limit.
 var errTooLong = errors.New("filter: program longer than 4096 instructions")
