@@ -157,6 +157,7 @@ func (a *asm) compact(keep []bool) {
 type regVal struct {
 	op  uint16 // the load that produced it
 	k   uint32
+	ind bool   // an indirect load: xop and xk describe X
 	xop uint16 // for indirect loads: the load that produced X
 	xk  uint32
 	ok  bool // false: unknown
@@ -202,8 +203,8 @@ func (a *asm) dropRedundantLoads() {
 			}
 			s.a = v
 		case cls == opLD && c.op&0xe0 == mIND:
-			if s.x.ok && s.x.xop == 0 {
-				v := regVal{op: c.op, k: c.k, xop: s.x.op, xk: s.x.k, ok: true}
+			if s.x.ok && !s.x.ind {
+				v := regVal{op: c.op, k: c.k, ind: true, xop: s.x.op, xk: s.x.k, ok: true}
 				if s.a == v {
 					keep[i] = false
 				}
