@@ -94,10 +94,10 @@
 // agree on every packet of the test corpus for every expression of
 // testdata/exprs.txt; among thousands of random combinations of primitives
 // (TestRandomExpressionsAgainstLibpcap, SONDE_FILTER_RANDOM=N:SEED), about
-// one in 3000 still differs, and only on truncated packets, where libpcap's
-// optimiser stops short of a simplification made here or the reverse. On
-// whole packets the two always agree, as the passes do not change what a
-// filter means.
+// one in 5000 still differs, and only on truncated packets, where libpcap's
+// optimiser stops short of a simplification made here or the reverse. The
+// passes do not change what a filter means, and no difference on a whole
+// packet has been seen.
 //
 // # Matching
 //
