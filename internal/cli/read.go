@@ -23,15 +23,16 @@ func init() { register(newReadCmd) }
 
 // printFlags choose how packets are printed, by read and sniff.
 type printFlags struct {
-	fields  string
-	sep     string
-	header  bool
-	json    bool
-	show    bool
-	hex     bool
-	noTime  bool
-	count   int
-	parquet string
+	fields   string
+	sep      string
+	header   bool
+	json     bool
+	show     bool
+	hex      bool
+	noTime   bool
+	count    int
+	parquet  string
+	absolute bool
 }
 
 func (f *printFlags) add(cmd *cobra.Command) {
@@ -44,6 +45,9 @@ func (f *printFlags) add(cmd *cobra.Command) {
 	fl.BoolVarP(&f.hex, "hex", "X", false, "each packet's bytes, as a hexdump")
 	fl.BoolVarP(&f.noTime, "no-time", "t", false, "no timestamp at the start of each line (tcpdump -t)")
 	fl.IntVarP(&f.count, "count", "c", 0, "stop after this many packets")
+	fl.BoolVarP(&f.absolute, "absolute-tcp-sequence-numbers", "S", false, "print absolute TCP sequence numbers (tcpdump -S)")
+	var numeric bool
+	fl.BoolVarP(&numeric, "numeric", "n", true, "addresses and ports as numbers (always: sonde never resolves names; accepted for tcpdump's -n)")
 }
 
 // printer renders packets as the flags ask; one per command, reused for
@@ -57,6 +61,7 @@ type printer struct {
 	buf    []byte
 	n      uint64
 	first  time.Time
+	seqs   *packet.TCPSeqs
 	pw     *analyze.PacketWriter
 	pout   *os.File
 }
@@ -112,6 +117,12 @@ func (p *printer) print(data []byte, ts time.Time, wireLen int, lt layers.LinkTy
 	}
 	d := p.ds.decode(link, data)
 	d.Length = wireLen
+	if !p.f.absolute {
+		if p.seqs == nil {
+			p.seqs = packet.NewTCPSeqs()
+		}
+		d.Seqs = p.seqs
+	}
 	switch {
 	case p.fields != nil:
 		b = p.fields.Append(b, d, packet.FrameInfo{Number: p.n, Time: ts, Length: wireLen, CapLen: len(data), Relative: ts.Sub(p.first)}, p.sep)

@@ -124,3 +124,39 @@ func TestReadTruncatedKeepsWhatItRead(t *testing.T) {
 	}
 	_ = context.Background
 }
+
+// TestReadLinesEqualTcpdump: the default output is tcpdump -nn's, relative
+// sequence numbers included, and with -S tcpdump -nn -S's.
+func TestReadLinesEqualTcpdump(t *testing.T) {
+	labtest.RequireCommand(t, "tcpdump", "tcpdump")
+	for _, file := range []string{"../../analyze/testdata/mix.pcap", "../../capfile/testdata/tcpdump/ssh.pcap", "../../capfile/testdata/tcpdump/dns_udp.pcap"} {
+		for _, abs := range []bool{false, true} {
+			targs, sargs := []string{"-nn", "-r", file}, []string{"read", file}
+			if abs {
+				targs, sargs = append(targs, "-S"), append(sargs, "-S")
+			}
+			cmd := exec.Command("tcpdump", targs...)
+			cmd.Env = append(cmd.Environ(), "TZ=UTC")
+			want, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("tcpdump %s: %v", file, err)
+			}
+			t.Setenv("TZ", "UTC")
+			code, got, errs := run(t, sargs...)
+			if code != 0 {
+				t.Fatalf("sonde read %s: %d %s", file, code, errs)
+			}
+			wl, gl := strings.Split(string(want), "\n"), strings.Split(got, "\n")
+			if len(wl) != len(gl) {
+				t.Errorf("%s: tcpdump prints %d lines, sonde %d", file, len(wl), len(gl))
+			}
+			bad := 0
+			for i := 0; i < len(wl) && i < len(gl) && bad < 5; i++ {
+				if wl[i] != gl[i] {
+					t.Errorf("%s -S=%v line %d:\ntcpdump: %s\nsonde:   %s", filepath.Base(file), abs, i+1, wl[i], gl[i])
+					bad++
+				}
+			}
+		}
+	}
+}
