@@ -169,11 +169,18 @@ type filters struct {
 	progs map[layers.LinkType]*filter.Program
 }
 
-// newFilters compiles expr for the first link type, so that a bad
-// expression is reported before anything is read or captured.
-func newFilters(expr string, lt layers.LinkType) (*filters, error) {
+// newFilters compiles expr for the first link type (for Ethernet when it
+// is not known yet), so that a bad expression is reported before anything
+// is read or captured.
+func newFilters(expr string, lt layers.LinkType, known bool) (*filters, error) {
 	fs := &filters{expr: expr, progs: map[layers.LinkType]*filter.Program{}}
 	if expr == "" {
+		return fs, nil
+	}
+	if !known {
+		if _, err := filter.Compile(expr, filter.LinkType(layers.LinkTypeEthernet), 262144); err != nil {
+			return nil, asUsage(err)
+		}
 		return fs, nil
 	}
 	if _, err := fs.program(lt); err != nil {
@@ -254,7 +261,7 @@ func runRead(ctx context.Context, e *env, f *printFlags, name, expr string) erro
 		return err
 	}
 	defer closeIn()
-	fs, err := newFilters(expr, r.LinkType())
+	fs, err := newFilters(expr, r.LinkType(), len(r.Interfaces()) > 0)
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/spf13/cobra"
@@ -16,7 +19,62 @@ import (
 	"sonde/capture"
 )
 
-func init() { register(newSniffCmd) }
+func init() {
+	register(newSniffCmd)
+	addDemoStep(demoStep{order: -1, title: "sniff: capture the demo's own traffic on the client, in the background", run: demoSniffStart})
+	addDemoStep(demoStep{order: 90, title: "read and stats: what the capture holds", run: demoSniffStop})
+}
+
+// demoSniffStart starts sonde sniff on the client's interface, writing to
+// the demo's directory, and waits until it listens.
+func demoSniffStart(ctx context.Context, d *demo) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	file := "demo.pcapng"
+	args := []string{"sniff", "-i", "eth0", "-w", file}
+	fmt.Fprintf(d.out, "%s$ sonde %s &\n", d.lab.Topology.Client, quoteArgs(args))
+	cmd := exec.Command(self, args...)
+	cmd.Dir = d.dir
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return err
+	}
+	if err := d.lab.Node(d.lab.Topology.Client).Start(cmd); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(stderr)
+	if !sc.Scan() || !strings.Contains(sc.Text(), "listening on") {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return fmt.Errorf("sonde sniff did not start: %s", sc.Text())
+	}
+	fmt.Fprintln(d.out, sc.Text())
+	d.sniff, d.sniffErr, d.capture = cmd, sc, file
+	return nil
+}
+
+// demoSniffStop stops the capture with SIGINT, as Ctrl-C would, and shows
+// what it holds.
+func demoSniffStop(ctx context.Context, d *demo) error {
+	if d.sniff == nil {
+		return nil
+	}
+	d.sniff.Process.Signal(syscall.SIGINT)
+	for d.sniffErr.Scan() {
+		fmt.Fprintln(d.out, d.sniffErr.Text())
+	}
+	if err := d.sniff.Wait(); err != nil {
+		return fmt.Errorf("sonde sniff: %w", err)
+	}
+	d.sniff = nil
+	client := d.lab.Topology.Client
+	if err := d.sonde(ctx, client, "read", d.capture, "-c", "8", "icmp or arp"); err != nil {
+		return err
+	}
+	return d.sonde(ctx, client, "stats", "--conv", "ip", "--phs", d.capture)
+}
 
 type sniffFlags struct {
 	printFlags
@@ -92,7 +150,7 @@ func runSniff(ctx context.Context, e *env, f *sniffFlags, expr string) error {
 			lt = layers.LinkTypeRaw
 		}
 	}
-	fs, err := newFilters(expr, lt)
+	fs, err := newFilters(expr, lt, true)
 	if err != nil {
 		return err
 	}
