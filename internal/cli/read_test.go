@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
+	"strconv"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -158,5 +160,40 @@ func TestReadLinesEqualTcpdump(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestReadTcpdumpCaptures reads every capture of tcpdump's own test suite,
+// malformed ones included: no crash, and the packet count tcpdump reports
+// (MANIFEST.tsv), all three output modes exercised.
+func TestReadTcpdumpCaptures(t *testing.T) {
+	manifest, err := os.ReadFile("../../capfile/testdata/tcpdump/MANIFEST.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(manifest)), "\n")[1:] {
+		f := strings.Split(line, "\t")
+		file := filepath.Join("../../capfile/testdata/tcpdump", f[0])
+		want, _ := strconv.Atoi(f[4])
+		if _, err := os.Stat(file); err != nil {
+			continue // not copied into the project
+		}
+		for _, mode := range [][]string{nil, {"--json"}, {"--show"}, {"--fields", readFields}} {
+			code, out, errs := run(t, append([]string{"read", file}, mode...)...)
+			if code != 0 && code != ExitFailure {
+				t.Errorf("%s %v: exit %d: %s", f[0], mode, code, errs)
+				continue
+			}
+			if mode == nil {
+				if got := strings.Count(out, "\n"); got != want && code == 0 {
+					t.Errorf("%s: %d lines, tcpdump reports %d packets", f[0], got, want)
+				}
+			}
+		}
+		checked++
+	}
+	if checked < 50 {
+		t.Errorf("only %d captures checked", checked)
 	}
 }
