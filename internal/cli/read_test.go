@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"strconv"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
