@@ -54,23 +54,38 @@ echo "protocol hierarchies (but for data-text-lines, _ws.malformed): $PHS"
 
 rows="| stats --conv tcp --phs, $PACKETS pkts | tshark $T_CPU CPU s, $T_PPS pkt/s, $((T_MEM / 1024)) MB | sonde $S_CPU CPU s, $S_PPS pkt/s, $((S_MEM / 1024)) MB | ${RATIO}x (conv tables $SAME, hierarchies $PHS) |"
 
-# ---- sonde read vs tcpdump -------------------------------------------------
-# Placeholder until `sonde read` lands: it is measured here as soon as the
-# binary has the subcommand.
-if "$SONDE" read --help >/dev/null 2>&1; then
-  r_cpu=() d_cpu=()
-  for ((i = 0; i < ROUNDS; i++)); do
-    read -r c m < <(cpu_mem "$SONDE" read -n "$PCAP"); r_cpu+=("$c")
-    read -r c m < <(cpu_mem tcpdump -n -r "$PCAP"); d_cpu+=("$c")
-  done
-  R_CPU=$(median "${r_cpu[@]}"); D_CPU=$(median "${d_cpu[@]}")
-  RRATIO=$(echo "$D_CPU / $R_CPU" | bc -l | awk '{printf "%.1f", $1}')
-  echo "sonde read -n: $R_CPU CPU s; tcpdump -n -r: $D_CPU CPU s; sonde is ${RRATIO}x"
-  rows="$rows
-| read -n, $PACKETS pkts | tcpdump $D_CPU CPU s | sonde $R_CPU CPU s | ${RRATIO}x |"
-else
-  echo "sonde read: not built yet (skipped)"
-fi
+# ---- sonde read against tcpdump (lines) and tshark (fields, JSON) --------
+FIELDS=frame.number,ip.src,ip.dst,tcp.dstport
+r_cpu=() r_mem=() d_cpu=() d_mem=() rf_cpu=() rf_mem=() tf_cpu=() tf_mem=()
+for ((i = 0; i < ROUNDS; i++)); do
+  read -r c m < <(cpu_mem "$SONDE" read -n "$PCAP"); r_cpu+=("$c"); r_mem+=("$m")
+  read -r c m < <(cpu_mem tcpdump -nn -r "$PCAP"); d_cpu+=("$c"); d_mem+=("$m")
+  read -r c m < <(cpu_mem "$SONDE" read "$PCAP" --fields "$FIELDS"); rf_cpu+=("$c"); rf_mem+=("$m")
+  read -r c m < <(cpu_mem tshark -n -r "$PCAP" -T fields -e frame.number -e ip.src -e ip.dst -e tcp.dstport); tf_cpu+=("$c"); tf_mem+=("$m")
+done
+row() { # LABEL PEER_LABEL peer_cpu… -- sonde_cpu… (medians of arrays passed by name)
+  local label=$1 peer=$2 pc=$3 sc=$4 pm=$5 sm=$6 n=$7
+  local ratio; ratio=$(echo "$pc / $sc" | bc -l | awk '{printf "%.1f", $1}')
+  echo "$label: $peer $pc CPU s ($(echo "$n / $pc" | bc -l | awk '{printf "%.0f", $1}') pkt/s, $((pm / 1024)) MB); sonde $sc CPU s ($(echo "$n / $sc" | bc -l | awk '{printf "%.0f", $1}') pkt/s, $((sm / 1024)) MB); sonde is ${ratio}x" >&2
+  echo "| $label, $n pkts | $peer $pc CPU s, $(echo "$n / $pc" | bc -l | awk '{printf "%.0f", $1}') pkt/s, $((pm / 1024)) MB | sonde $sc CPU s, $(echo "$n / $sc" | bc -l | awk '{printf "%.0f", $1}') pkt/s, $((sm / 1024)) MB | ${ratio}x |"
+}
+maxof() { printf '%s\n' "$@" | sort -n | tail -1; }
+rows="$rows
+$(row "read (one line a packet)" "tcpdump -nn -r" "$(median "${d_cpu[@]}")" "$(median "${r_cpu[@]}")" "$(maxof "${d_mem[@]}")" "$(maxof "${r_mem[@]}")" "$PACKETS")
+$(row "read --fields $FIELDS" "tshark -T fields" "$(median "${tf_cpu[@]}")" "$(median "${rf_cpu[@]}")" "$(maxof "${tf_mem[@]}")" "$(maxof "${rf_mem[@]}")" "$PACKETS")"
+
+# JSON: tshark -T json runs at ~10k packets/s, so it is measured on the
+# first 100,000 packets.
+JPACKETS=100000
+JPCAP=$WORK/mix-$JPACKETS.pcap
+[ -s "$JPCAP" ] || (cd "$ROOT" && "$GO" run ./bench/gen -n "$JPACKETS" -o "$JPCAP")
+rj_cpu=() rj_mem=() tj_cpu=() tj_mem=()
+for ((i = 0; i < ROUNDS; i++)); do
+  read -r c m < <(cpu_mem "$SONDE" read "$JPCAP" --json); rj_cpu+=("$c"); rj_mem+=("$m")
+  read -r c m < <(cpu_mem tshark -n -r "$JPCAP" -T json); tj_cpu+=("$c"); tj_mem+=("$m")
+done
+rows="$rows
+$(row "read --json" "tshark -T json" "$(median "${tj_cpu[@]}")" "$(median "${rj_cpu[@]}")" "$(maxof "${tj_mem[@]}")" "$(maxof "${rj_mem[@]}")" "$JPACKETS")"
 
 record "| what | peer | sonde | peer/sonde CPU |
 |---|---|---|---|

@@ -24,7 +24,9 @@
 // honour deadlines (the error then satisfies errors.Is(err,
 // os.ErrDeadlineExceeded)) and Close (net.ErrClosed), and a deadline in the
 // past unblocks a pending read at once. Reads report the kernel's receive
-// time (SO_TIMESTAMPNS), so round-trip times do not include the scheduler.
+// time (SO_TIMESTAMPNS), so round-trip times do not include the scheduler;
+// while such a socket is open the kernel timestamps every packet the host
+// receives, as it does for tcpdump.
 //
 // A few kernel behaviours callers should know:
 //
@@ -35,6 +37,8 @@
 //   - A frame written before the interface's carrier is seen up (for a new
 //     veth, for up to a second) is dropped silently by the kernel, and the
 //     write reports success.
+//   - Where the driver strips 802.1Q tags (VLAN offload), frames are read
+//     without them: PACKET_AUXDATA, which carries them, is not read.
 //   - [PacketInfo].Time and [IPInfo].Time come from the kernel; an IPv6
 //     ProtoConn reads the payload after the IPv6 header, an IPv4 one the
 //     whole packet.

@@ -89,7 +89,20 @@ func setupRaw(fd int, cfg *IPConfig, recv bool) error {
 	if err := setsockopt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS"); err != nil {
 		return err
 	}
-	return attachFilter(fd, cfg.Filter)
+	if len(cfg.Filter) == 0 {
+		return nil
+	}
+	if err := attachFilter(fd, cfg.Filter); err != nil {
+		return err
+	}
+	// A raw IP socket receives from the moment it exists: drop what
+	// arrived before the filter, so that every packet read passed it.
+	var b [1]byte
+	for {
+		if _, _, err := unix.Recvfrom(fd, b[:], unix.MSG_DONTWAIT|unix.MSG_TRUNC); err != nil {
+			return nil
+		}
+	}
 }
 
 // WriteTo sends pkt, a whole IPv4 or IPv6 packet, towards dst (the route

@@ -10,8 +10,10 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"golang.org/x/net/bpf"
 
 	"sonde/lab"
+	"sonde/lab/labtest"
 	"sonde/rawsock"
 )
 
@@ -56,7 +58,7 @@ func isEchoReply(f rawsock.Family, b []byte, id, seq uint16) bool {
 }
 
 func TestIPConnEcho(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	var (
 		send         *rawsock.IPConn
 		recv4, recv6 *rawsock.ProtoConn
@@ -111,5 +113,63 @@ func TestIPConnEcho(t *testing.T) {
 	}
 	if err := send.WriteTo(echoRequest(t, l.Addr("client"), l.Addr("target"), 1, 1), l.Addr6("target")); err == nil {
 		t.Error("WriteTo sent an IPv4 packet to an IPv6 address")
+	}
+}
+
+// TestProtoConnFilter reads ICMP through a filter that passes destination
+// unreachable messages only: the echo reply is filtered out, the port
+// unreachable provoked by a UDP datagram to a closed port comes through.
+func TestProtoConnFilter(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
+	unreachOnly, err := bpf.Assemble([]bpf.Instruction{
+		bpf.LoadMemShift{Off: 0},          // X = IPv4 header length
+		bpf.LoadIndirect{Off: 0, Size: 1}, // A = ICMP type
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 3, SkipFalse: 1},
+		bpf.RetConstant{Val: 0xffff},
+		bpf.RetConstant{Val: 0},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		send *rawsock.IPConn
+		recv *rawsock.ProtoConn
+	)
+	l.Do("client", func() {
+		if send, err = rawsock.OpenIP(nil); err == nil {
+			recv, err = rawsock.ListenIP(rawsock.IPv4, 1, &rawsock.IPConfig{Filter: unreachOnly})
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer send.Close()
+	defer recv.Close()
+	src, dst := l.Addr("client"), l.Addr("target")
+	if err := send.WriteTo(echoRequest(t, src, dst, 1, 1), dst); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	recv.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if n, _, err := recv.ReadFrom(buf); err == nil {
+		t.Fatalf("the filter let %x through", buf[:n])
+	}
+	udp := gopacket.NewSerializeBuffer()
+	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: src.AsSlice(), DstIP: dst.AsSlice()}
+	u := &layers.UDP{SrcPort: 40000, DstPort: 9}
+	u.SetNetworkLayerForChecksum(ip)
+	if err := gopacket.SerializeLayers(udp, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ip, u, gopacket.Payload("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := send.WriteTo(udp.Bytes(), dst); err != nil {
+		t.Fatal(err)
+	}
+	recv.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, info, err := recv.ReadFrom(buf)
+	if err != nil {
+		t.Fatalf("no port unreachable: %v", err)
+	}
+	if ihl := int(buf[0]&0x0f) * 4; n < ihl+2 || buf[ihl] != 3 || buf[ihl+1] != 3 || info.Src != dst {
+		t.Errorf("read %x from %s, want a port unreachable from %s", buf[:n], info.Src, dst)
 	}
 }

@@ -34,7 +34,10 @@ type Config struct {
 	Cooked bool
 	// Filter is a classic BPF program run by the kernel on every frame
 	// before it is queued (nil: none). It is attached before the socket is
-	// bound, so no frame that fails it is ever read.
+	// bound, so no frame that fails it is ever read. Its offsets count
+	// from the link-layer header on a raw connection and from the network
+	// header on a cooked one (libpcap's programs for DLT_LINUX_SLL need
+	// their offsets shifted by 16, as libpcap does itself).
 	Filter []bpf.RawInstruction
 	// Promisc puts the interface in promiscuous mode for as long as the
 	// connection is open (the kernel counts such requests, so it is

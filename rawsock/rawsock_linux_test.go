@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,33 +51,6 @@ func open(t testing.TB, l *labtest.Lab, node string, cfg *rawsock.Config) endpoi
 	}
 	t.Cleanup(func() { e.c.Close() })
 	return e
-}
-
-// newLab builds the topology name and waits until eth0 of each of nodes
-// is running: until the kernel's link watcher has seen the carrier, a
-// veth's queueing discipline drops every frame silently (noop_qdisc).
-func newLab(t testing.TB, name string, o lab.Options, nodes ...string) *labtest.Lab {
-	t.Helper()
-	l := labtest.New(t, name, o)
-	for _, n := range nodes {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			var ifi *net.Interface
-			var err error
-			l.Do(n, func() { ifi, err = net.InterfaceByName("eth0") })
-			if err != nil {
-				t.Fatalf("%s: %v", n, err)
-			}
-			if ifi.Flags&net.FlagRunning != 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: eth0 not running after 5s", n)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	return l
 }
 
 // frame builds an Ethernet frame of testProto from src to dst carrying
@@ -125,7 +99,7 @@ func readUntil(t testing.TB, c *rawsock.PacketConn, timeout time.Duration, match
 }
 
 func TestPacketConnSendReceive(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	client := open(t, l, "client", nil)
 	target := open(t, l, "target", &rawsock.Config{Protocol: testProto})
 
@@ -153,7 +127,7 @@ func TestPacketConnSendReceive(t *testing.T) {
 }
 
 func TestPacketConnOutgoing(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	// Outgoing frames are tapped only for sockets of every protocol.
 	only := protoFilter(t, testProto)
 	sender := open(t, l, "client", &rawsock.Config{Filter: only})
@@ -218,7 +192,7 @@ func ipv4Frame(t testing.TB, dstMAC, srcMAC net.HardwareAddr, src, dst netip.Add
 }
 
 func TestPacketConnFilter(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	client := open(t, l, "client", nil)
 	target := open(t, l, "target", &rawsock.Config{Filter: udpFilter(t)})
 	src, dst := l.Addr("client"), l.Addr("target")
@@ -249,7 +223,7 @@ func TestPacketConnFilter(t *testing.T) {
 }
 
 func TestPacketConnDeadlineAndClose(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	c := open(t, l, "target", &rawsock.Config{Protocol: testProto}).c
 	buf := make([]byte, 1500)
 
@@ -315,40 +289,42 @@ func numbered(dst, src net.HardwareAddr, n int) [][]byte {
 }
 
 func TestPacketConnWriteBatch(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
-	client := open(t, l, "client", nil)
-	target := open(t, l, "target", &rawsock.Config{Protocol: testProto})
-	const n = 300 // more than BatchSize, less than the veth backlog
-	frames := numbered(target.ifi.HardwareAddr, client.ifi.HardwareAddr, n)
-	sent, err := client.c.WriteBatch(frames)
-	if err != nil || sent != n {
-		t.Fatalf("WriteBatch = %d, %v; want %d, nil", sent, err, n)
-	}
-	seen := make([]bool, n)
-	buf := make([]byte, 2048)
-	target.c.SetReadDeadline(time.Now().Add(3 * time.Second))
-	for i := range n {
-		m, _, err := target.c.ReadFrom(buf)
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
+	for _, bypass := range []bool{false, true} {
+		client := open(t, l, "client", &rawsock.Config{QdiscBypass: bypass})
+		target := open(t, l, "target", &rawsock.Config{Protocol: testProto})
+		const n = 300 // more than BatchSize, less than the veth backlog
+		frames := numbered(target.ifi.HardwareAddr, client.ifi.HardwareAddr, n)
+		sent, err := client.c.WriteBatch(frames)
+		if err != nil || sent != n {
+			t.Fatalf("bypass %v: WriteBatch = %d, %v; want %d, nil", bypass, sent, err, n)
+		}
+		seen := make([]bool, n)
+		buf := make([]byte, 2048)
+		target.c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		for i := range n {
+			m, _, err := target.c.ReadFrom(buf)
+			if err != nil {
+				t.Fatalf("bypass %v: after %d of %d frames: %v", bypass, i, n, err)
+			}
+			k := binary.BigEndian.Uint32(buf[14:m])
+			if k >= n || seen[k] || !bytes.Equal(buf[:m], frames[k]) {
+				t.Fatalf("bypass %v: frame %d: unexpected or repeated %x", bypass, i, buf[:m])
+			}
+			seen[k] = true
+		}
+		st, err := target.c.Stats()
 		if err != nil {
-			t.Fatalf("after %d of %d frames: %v", i, n, err)
+			t.Fatal(err)
 		}
-		k := binary.BigEndian.Uint32(buf[14:m])
-		if k >= n || seen[k] || !bytes.Equal(buf[:m], frames[k]) {
-			t.Fatalf("frame %d: unexpected or repeated %x", i, buf[:m])
+		if st.Packets != n || st.Drops != 0 {
+			t.Errorf("bypass %v: Stats = %+v, want %d packets, no drops", bypass, st, n)
 		}
-		seen[k] = true
-	}
-	st, err := target.c.Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Packets != n || st.Drops != 0 {
-		t.Errorf("Stats = %+v, want %d packets, no drops", st, n)
 	}
 }
 
 func TestPacketConnStatsCountDrops(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	client := open(t, l, "client", nil)
 	// The smallest receive buffer the kernel allows holds a few frames.
 	target := open(t, l, "target", &rawsock.Config{Protocol: testProto, RecvBuffer: 1})
@@ -391,7 +367,7 @@ func TestPacketConnStatsCountDrops(t *testing.T) {
 }
 
 func TestPacketConnLANBroadcastAndCooked(t *testing.T) {
-	l := newLab(t, "lan", lab.Options{NoServices: true, Hosts: 3}, "client", "h1", "h2", "h3")
+	l := labtest.New(t, "lan", lab.Options{NoServices: true, Hosts: 3})
 	client := open(t, l, "client", nil)
 	hosts := []string{"h1", "h2", "h3"}
 	var eps []endpoint
@@ -422,5 +398,175 @@ func TestPacketConnLANBroadcastAndCooked(t *testing.T) {
 	}
 	if info.Protocol != rawsock.ProtoIPv4 || !bytes.Equal(info.HardwareAddr(), client.ifi.HardwareAddr) {
 		t.Errorf("cooked info: protocol %#x from %v", info.Protocol, info.HardwareAddr())
+	}
+}
+
+// TestPacketConnConcurrent writes from two goroutines on one connection
+// while another reads and a fourth reads the counters (run it with -race).
+func TestPacketConnConcurrent(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
+	client := open(t, l, "client", nil)
+	target := open(t, l, "target", &rawsock.Config{Protocol: testProto})
+	const n = 200
+	frames := numbered(target.ifi.HardwareAddr, client.ifi.HardwareAddr, 2*n)
+	got := make(chan int, 1)
+	go func() {
+		buf := make([]byte, 2048)
+		target.c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		k := 0
+		for ; k < 2*n; k++ {
+			if _, _, err := target.c.ReadFrom(buf); err != nil {
+				break
+			}
+		}
+		got <- k
+	}()
+	errs := make(chan error, 3)
+	go func() {
+		for _, f := range frames[:n] {
+			if _, err := client.c.Write(f); err != nil {
+				errs <- err
+				return
+			}
+		}
+		errs <- nil
+	}()
+	go func() {
+		_, err := client.c.WriteBatch(frames[n:])
+		errs <- err
+	}()
+	go func() {
+		for range 50 {
+			if _, err := target.c.Stats(); err != nil {
+				errs <- err
+				return
+			}
+		}
+		errs <- nil
+	}()
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if k := <-got; k != 2*n {
+		t.Errorf("target read %d frames, want %d", k, 2*n)
+	}
+}
+
+func TestPacketConnPromisc(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
+	promiscuity := func() string {
+		t.Helper()
+		f := strings.Fields(l.Command("target", "ip", "-d", "link", "show", "eth0").Stdout)
+		for i := range f[:len(f)-1] {
+			if f[i] == "promiscuity" {
+				return f[i+1]
+			}
+		}
+		t.Fatal("ip -d link shows no promiscuity")
+		return ""
+	}
+	if p := promiscuity(); p != "0" {
+		t.Fatalf("promiscuity %s before the test", p)
+	}
+	e := open(t, l, "target", &rawsock.Config{Promisc: true})
+	if p := promiscuity(); p != "1" {
+		t.Errorf("promiscuity %s with a Promisc connection open, want 1", p)
+	}
+	e.c.Close()
+	if p := promiscuity(); p != "0" {
+		t.Errorf("promiscuity %s after Close, want 0", p)
+	}
+	if _, err := rawsock.Listen(0, &rawsock.Config{Promisc: true}); err == nil {
+		t.Error("Promisc on all interfaces did not fail")
+	}
+}
+
+// TestCooked sends and reads packets without link-layer headers: on lo,
+// where another cooked socket reads the packet sent, and on Ethernet, where
+// the kernel adds the header for the hardware address given and the
+// target's echo reply comes back without one.
+func TestCooked(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
+	var send, recv *rawsock.PacketConn
+	var lo *net.Interface
+	var err error
+	cooked := &rawsock.Config{Cooked: true, Protocol: rawsock.ProtoIPv4}
+	l.Do("client", func() {
+		if lo, err = net.InterfaceByName("lo"); err != nil {
+			return
+		}
+		if send, err = rawsock.Listen(lo.Index, cooked); err == nil {
+			recv, err = rawsock.Listen(lo.Index, cooked)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer send.Close()
+	defer recv.Close()
+	local := netip.MustParseAddr("127.0.0.1")
+	pkt := echoRequest(t, local, local, 0x10, 0x20)
+	if _, err := send.Write(pkt); err != nil {
+		t.Fatal(err)
+	}
+	got, info := readUntil(t, recv, 2*time.Second, func(b []byte, _ rawsock.PacketInfo) bool { return bytes.Equal(b, pkt) })
+	if info.Ifindex != lo.Index || info.Protocol != rawsock.ProtoIPv4 || info.PktType != rawsock.PktHost {
+		t.Errorf("on lo read %x as %+v; want it incoming on lo (%d), IPv4", got, info, lo.Index)
+	}
+
+	eth := open(t, l, "client", cooked)
+	tg := open(t, l, "target", nil)
+	const id, seq = 0x11, 0x22
+	req := echoRequest(t, l.Addr("client"), l.Addr("target"), id, seq)
+	if _, err := eth.c.WriteToHW(req, eth.ifi.Index, tg.ifi.HardwareAddr); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, eth.c, 2*time.Second, func(b []byte, _ rawsock.PacketInfo) bool { return isEchoReply(rawsock.IPv4, b, id, seq) })
+}
+
+// TestMisuse checks that wrong calls fail with an error, not a send.
+func TestMisuse(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
+	var all, cooked *rawsock.PacketConn
+	var err error
+	long := make([]bpf.RawInstruction, 5000)
+	l.Do("client", func() {
+		if _, err := rawsock.Listen(-1, nil); err == nil {
+			t.Error("Listen(-1) did not fail")
+		}
+		if _, err := rawsock.Listen(0, &rawsock.Config{Filter: long}); err == nil {
+			t.Error("a filter of 5000 instructions was accepted")
+		}
+		if _, err := rawsock.ListenIP(rawsock.Family(5), 1, nil); err == nil {
+			t.Error("ListenIP of family 5 did not fail")
+		}
+		if all, err = rawsock.Listen(0, nil); err != nil {
+			return
+		}
+		cooked, err = rawsock.Listen(1, &rawsock.Config{Cooked: true})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer all.Close()
+	defer cooked.Close()
+	f := frame(layers.EthernetBroadcast, layers.EthernetBroadcast, []byte("x"))
+	if _, err := all.Write(f); err == nil {
+		t.Error("Write on a connection bound to all interfaces did not fail")
+	}
+	if _, err := all.WriteBatch([][]byte{f}); err == nil {
+		t.Error("WriteBatch on a connection bound to all interfaces did not fail")
+	}
+	if _, err := cooked.Write([]byte{0x00, 1, 2, 3}); err == nil {
+		t.Error("a cooked all-protocols connection sent a packet that is not IP")
+	}
+	all.Close()
+	if _, err := all.WriteTo(f, 1); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("WriteTo after Close: %v, want net.ErrClosed", err)
+	}
+	if err := all.Close(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("second Close: %v, want net.ErrClosed", err)
 	}
 }

@@ -16,7 +16,11 @@
 // kernel's neighbour table: route never changes the host's state (the
 // neighbour, answering, usually learns ours). A [Resolver] keeps routes
 // and resolved addresses for [Config].TTL, so a scanner resolves each next
-// hop once and not once per target.
+// hop once and not once per target; IPv4 routes it keeps by the prefix of
+// the kernel's matching entry (RTM_F_FIB_MATCH) where that gives exactly
+// the kernel's answer — default policy rules, no multipath, more specific
+// and local-table routes excluded — so a sweep asks the kernel once per
+// route. [Resolver.Stats] counts kernel lookups, hits and requests sent.
 //
 // Multicast and broadcast next hops map to their link-layer addresses
 // without resolution. Loopback, point-to-point, tunnel and NOARP links
@@ -44,6 +48,9 @@
 // thread: call them synchronously on the goroutine that is in the
 // namespace (inside lab.Node.Do, for instance). A Resolver's netlink and
 // packet sockets stay in that namespace, so once open it may be used from
-// any goroutine, concurrently; resolutions on the wire are serialised, and
-// a next hop resolved while a lookup waited is not asked again.
+// any goroutine, concurrently. It runs one goroutine per packet socket to
+// read the answers, and Close waits for them. Resolutions of different
+// next hops proceed at once (a silent neighbour delays no one else);
+// lookups of a next hop being resolved wait for that resolution instead of
+// asking again.
 package route

@@ -88,3 +88,14 @@ func (c *Config) ttl() time.Duration {
 	}
 	return c.TTL
 }
+
+// Stats count what a Resolver did.
+type Stats struct {
+	// KernelLookups is the number of lookups asked of the kernel, and
+	// CacheHits the number answered from the resolver's memory (by
+	// destination, or by the prefix of a route already looked up).
+	KernelLookups, CacheHits uint64
+	// Requests is the number of ARP requests and neighbour solicitations
+	// sent, and Unanswered the number of resolutions that got no answer.
+	Requests, Unanswered uint64
+}

@@ -18,11 +18,14 @@ import (
 )
 
 // Resolver looks up routes and resolves next hops for many destinations,
-// remembering what it learned for Config.TTL: the scanner resolves each
-// next hop once, not once per target. Routes themselves are asked of the
-// kernel per destination (its answer depends on policy rules and
-// multipath hashing that a prefix cache would get wrong), and remembered
-// per destination.
+// remembering what it learned for Config.TTL: a scanner resolves each next
+// hop once, not once per target, and asks the kernel once per IPv4 route
+// (the prefix of the kernel's matching entry, where that is exact: see
+// prefix_linux.go), not once per address. Other routes are remembered per
+// destination.
+//
+// The link-layer addresses in the Routes it returns are shared with its
+// memory: callers must not modify them.
 type Resolver struct {
 	cfg Config
 	nl  *netlink.Handle
@@ -33,12 +36,17 @@ type Resolver struct {
 	arp, nd *rawsock.PacketConn
 	sockErr error
 
-	mu     sync.Mutex
-	routes map[netip.Addr]cached[Route]
-	neigh  map[hopKey]cached[net.HardwareAddr]
+	mu          sync.Mutex
+	routes      map[netip.Addr]cached[Route]
+	prefixes    []prefixEntry // longest first; see prefix_linux.go
+	snap        []tableRoute
+	snapOK      bool
+	snapExpires time.Time
+	neigh       map[hopKey]cached[net.HardwareAddr]
+	stats       Stats
 
-	resolving sync.Mutex // one resolution at a time on arp and nd
-	buf       []byte
+	pending map[hopKey]*waiter // resolutions in progress, under mu
+	readers sync.WaitGroup     // readReplies of arp and nd
 }
 
 type cached[T any] struct {
@@ -54,7 +62,7 @@ type hopKey struct {
 // NewResolver opens a resolver in the network namespace of the calling
 // thread, configured by cfg (nil means defaults). Close it when done.
 func NewResolver(cfg *Config) (*Resolver, error) {
-	r := &Resolver{routes: map[netip.Addr]cached[Route]{}, neigh: map[hopKey]cached[net.HardwareAddr]{}, buf: make([]byte, 2048)}
+	r := &Resolver{routes: map[netip.Addr]cached[Route]{}, neigh: map[hopKey]cached[net.HardwareAddr]{}, pending: map[hopKey]*waiter{}}
 	if cfg != nil {
 		r.cfg = *cfg
 	}
@@ -72,15 +80,21 @@ func NewResolver(cfg *Config) (*Resolver, error) {
 	}
 	if err != nil {
 		r.sockErr = fmt.Errorf("route: resolving link-layer addresses: %w", err)
+		return r, nil
 	}
+	// The sockets stay in this namespace; their readers may run anywhere.
+	r.readers.Add(2)
+	go r.readReplies(r.arp)
+	go r.readReplies(r.nd)
 	return r, nil
 }
 
-// Close releases the resolver's sockets.
+// Close releases the resolver's sockets and waits for its readers.
 func (r *Resolver) Close() error {
 	var err error
 	if r.arp != nil {
 		err = errors.Join(r.arp.Close(), r.nd.Close())
+		r.readers.Wait()
 	}
 	r.nl.Close()
 	return err
@@ -111,23 +125,44 @@ func (r *Resolver) Lookup(ctx context.Context, dst netip.Addr) (Route, error) {
 	now := time.Now()
 	r.mu.Lock()
 	c, ok := r.routes[dst]
-	r.mu.Unlock()
 	if ok && now.Before(c.expires) {
+		r.stats.CacheHits++
+		r.mu.Unlock()
 		return c.v, nil
 	}
-	rt, err := r.kernelRoute(dst)
-	if err != nil {
-		return Route{}, err
+	rt, ok := r.prefixRoute(dst, now)
+	if ok {
+		r.stats.CacheHits++
+	} else {
+		r.stats.KernelLookups++
+	}
+	r.mu.Unlock()
+	// Remember the route by destination unless the prefix does: memory
+	// stays bounded by routes and next hops, not by targets.
+	byDst := false
+	if !ok {
+		var err error
+		if rt, err = r.kernelRoute(dst); err != nil {
+			return Route{}, err
+		}
+		byDst = !r.learnPrefix(dst, rt)
 	}
 	if err := r.fillMAC(ctx, &rt); err != nil {
 		return Route{}, err
 	}
-	if ttl := r.cfg.ttl(); ttl > 0 {
+	if ttl := r.cfg.ttl(); ttl > 0 && byDst {
 		r.mu.Lock()
 		r.routes[dst] = cached[Route]{rt, time.Now().Add(ttl)}
 		r.mu.Unlock()
 	}
 	return rt, nil
+}
+
+// Stats returns what the resolver did so far.
+func (r *Resolver) Stats() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stats
 }
 
 // kernelRoute asks the kernel for the route to dst and the interface.
@@ -237,20 +272,4 @@ func (r *Resolver) kernelNeigh(ifindex int, hop netip.Addr) (net.HardwareAddr, e
 		}
 	}
 	return nil, nil
-}
-
-// multicastMAC maps a multicast or the limited broadcast address to its
-// link-layer address (RFC 1112 section 6.4, RFC 2464 section 7).
-func multicastMAC(a netip.Addr) (net.HardwareAddr, bool) {
-	switch {
-	case a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, true
-	case a.Is4() && a.IsMulticast():
-		b := a.As4()
-		return net.HardwareAddr{0x01, 0x00, 0x5e, b[1] & 0x7f, b[2], b[3]}, true
-	case a.Is6() && a.IsMulticast():
-		b := a.As16()
-		return net.HardwareAddr{0x33, 0x33, b[12], b[13], b[14], b[15]}, true
-	}
-	return nil, false
 }

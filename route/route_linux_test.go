@@ -6,46 +6,22 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
 
 	"sonde/lab"
 	"sonde/lab/labtest"
 	"sonde/rawsock"
 	"sonde/route"
 )
-
-// newLab builds the topology name and waits until eth0 of each of nodes
-// is running (before that, a new veth drops what it is given to send).
-func newLab(t *testing.T, name string, o lab.Options, nodes ...string) *labtest.Lab {
-	t.Helper()
-	o.NoServices = true
-	l := labtest.New(t, name, o)
-	for _, n := range nodes {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			var ifi *net.Interface
-			var err error
-			l.Do(n, func() { ifi, err = net.InterfaceByName("eth0") })
-			if err != nil {
-				t.Fatalf("%s: %v", n, err)
-			}
-			if ifi.Flags&net.FlagRunning != 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: eth0 not running after 5s", n)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	return l
-}
 
 // iface is what `ip -j addr show DEV` says of an interface in a node.
 type iface struct {
@@ -100,7 +76,7 @@ func lookup(t *testing.T, l *labtest.Lab, node string, dst netip.Addr) (route.Ro
 }
 
 func TestLookupOnLink(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	c, tg := ipShow(t, l, "client", "eth0"), ipShow(t, l, "target", "eth0")
 	for _, family := range []string{"inet", "inet6"} {
 		dst := tg.addr(t, family)
@@ -117,7 +93,7 @@ func TestLookupOnLink(t *testing.T) {
 }
 
 func TestLookupViaGateway(t *testing.T) {
-	l := newLab(t, "chain", lab.Options{Routers: 2}, "client", "r1")
+	l := labtest.New(t, "chain", lab.Options{NoServices: true, Routers: 2})
 	c, r1 := ipShow(t, l, "client", "eth0"), ipShow(t, l, "r1", "eth0")
 	for i, dst := range []netip.Addr{lab.FarAddrs[0].Addr(), lab.FarAddrs[1].Addr()} {
 		family := []string{"inet", "inet6"}[i]
@@ -137,7 +113,7 @@ func TestLookupViaGateway(t *testing.T) {
 }
 
 func TestLookupLocal(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{})
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	lo := ipShow(t, l, "client", "lo")
 	for _, dst := range []netip.Addr{l.Addr("client"), l.Addr6("client"), netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback()} {
 		got, err := lookup(t, l, "client", dst)
@@ -151,7 +127,7 @@ func TestLookupLocal(t *testing.T) {
 }
 
 func TestLookupNoRoute(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{})
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	for _, dst := range []string{"192.0.2.1", "2001:db8::1"} {
 		_, err := lookup(t, l, "client", netip.MustParseAddr(dst))
 		if !errors.Is(err, route.ErrNoRoute) || err.Error() != "route: no route to "+dst {
@@ -163,7 +139,7 @@ func TestLookupNoRoute(t *testing.T) {
 // TestLookupResolves empties the client's neighbour table, so the lookup
 // must ask the target itself, by ARP and by neighbour solicitation.
 func TestLookupResolves(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	tg := ipShow(t, l, "target", "eth0")
 	for _, family := range []string{"inet", "inet6"} {
 		dst := tg.addr(t, family)
@@ -194,7 +170,7 @@ func TestLookupResolves(t *testing.T) {
 func slicesEqual(a, b []byte) bool { return string(a) == string(b) }
 
 func TestLookupNoAnswer(t *testing.T) {
-	l := newLab(t, "lan", lab.Options{Hosts: 2}, "client")
+	l := labtest.New(t, "lan", lab.Options{NoServices: true, Hosts: 2})
 	for _, tc := range []struct{ dst, want string }{
 		{"198.18.0.77", "route: 198.18.0.77: no answer to ARP on eth0"},
 		{"2001:2::77", "route: 2001:2::77: no answer to neighbour solicitation on eth0"},
@@ -241,7 +217,7 @@ func TestLookupNoAnswer(t *testing.T) {
 // TestResolverOnePerNextHop checks that a Resolver resolves a gateway once
 // for all the destinations behind it, counting the ARP requests r1 sees.
 func TestResolverOnePerNextHop(t *testing.T) {
-	l := newLab(t, "chain", lab.Options{Routers: 2}, "client", "r1")
+	l := labtest.New(t, "chain", lab.Options{NoServices: true, Routers: 2})
 	if r := l.Command("client", "ip", "neigh", "flush", "dev", "eth0"); r.Code != 0 {
 		t.Fatal(r.Stderr)
 	}
@@ -262,24 +238,22 @@ func TestResolverOnePerNextHop(t *testing.T) {
 	}
 	defer watch.Close()
 	dsts := []netip.Addr{lab.FarAddrs[0].Addr(), netip.MustParseAddr("198.18.2.2"), netip.MustParseAddr("198.18.1.2")}
-	var routes []route.Route
-	l.Do("client", func() {
-		r, rerr := route.NewResolver(nil)
-		if rerr != nil {
-			err = rerr
-			return
-		}
-		defer r.Close()
-		for _, d := range dsts {
-			rt, lerr := r.Lookup(context.Background(), d)
-			if lerr != nil {
-				err = lerr
-				return
-			}
-			routes = append(routes, rt)
-		}
-	})
+	// The resolver is opened in the client; the lookups run concurrently
+	// from goroutines that are not (its sockets stay in the client).
+	var r *route.Resolver
+	l.Do("client", func() { r, err = route.NewResolver(nil) })
 	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	routes := make([]route.Route, 2*len(dsts))
+	errs := make([]error, len(routes))
+	var wg sync.WaitGroup
+	for i := range routes {
+		wg.Go(func() { routes[i], errs[i] = r.Lookup(context.Background(), dsts[i%len(dsts)]) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
 	for _, rt := range routes[1:] {
@@ -300,6 +274,139 @@ func TestResolverOnePerNextHop(t *testing.T) {
 		}
 	}
 	if requests != 1 {
-		t.Errorf("r1 saw %d ARP requests for %d destinations, want 1", requests, len(dsts))
+		t.Errorf("r1 saw %d ARP requests for %d lookups, want 1", requests, len(routes))
 	}
 }
+
+// BenchmarkLookup measures a lookup through a gateway: asking the kernel
+// each time (TTL < 0) and with the Resolver's memory.
+func BenchmarkLookup(b *testing.B) {
+	labtest.RequirePrivileges(b)
+	l := labtest.New(b, "chain", lab.Options{Routers: 2, NoServices: true})
+	dst := lab.FarAddrs[0].Addr()
+	for _, tc := range []struct {
+		name string
+		ttl  time.Duration
+	}{{"kernel", -1}, {"cached", 0}} {
+		b.Run(tc.name, func(b *testing.B) {
+			var r *route.Resolver
+			var err error
+			l.Do("client", func() { r, err = route.NewResolver(&route.Config{TTL: tc.ttl}) })
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			if _, err := r.Lookup(context.Background(), dst); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Lookup(context.Background(), dst); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestResolverPrefixCache checks that a Resolver answers from memory for
+// the destinations a route already looked up covers, and agrees with a
+// fresh kernel lookup everywhere: more specific routes (a blackhole /25
+// inside a /24) and the local table's addresses and broadcasts are not
+// answered from the covering prefix.
+func TestResolverPrefixCache(t *testing.T) {
+	l := labtest.New(t, "chain", lab.Options{NoServices: true, Routers: 2})
+	if r := l.Command("client", "ip", "route", "add", "blackhole", "198.18.1.128/25"); r.Code != 0 {
+		t.Fatal(r.Stderr)
+	}
+	var r *route.Resolver
+	var err error
+	l.Do("client", func() { r, err = route.NewResolver(nil) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+
+	first, err := r.Lookup(context.Background(), netip.MustParseAddr("198.18.1.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := r.Stats()
+	second, err := r.Lookup(context.Background(), netip.MustParseAddr("198.18.1.77"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats(); st.KernelLookups != before.KernelLookups || st.CacheHits != before.CacheHits+1 {
+		t.Errorf("second lookup in 198.18.1.0/24: stats %+v after %+v, want one more cache hit", st, before)
+	}
+	if second.Dst != netip.MustParseAddr("198.18.1.77") || second.Gateway != first.Gateway || !slicesEqual(second.DstMAC, first.DstMAC) {
+		t.Errorf("from the prefix: %+v, want the route of %+v to .77", second, first)
+	}
+
+	// Every answer, from memory or not, is the kernel's.
+	addrs := []string{"198.18.1.2", "198.18.1.77", "198.18.1.200", "198.18.1.128", "198.18.1.127",
+		"198.18.0.2", "198.18.0.1", "198.18.0.255", "198.18.200.1", "198.18.2.1", "127.0.0.1", "127.0.0.2", "192.0.2.1"}
+	for pass := range 2 {
+		for _, a := range addrs {
+			dst := netip.MustParseAddr(a)
+			var got, want route.Route
+			var gotErr, wantErr error
+			l.Do("client", func() { want, wantErr = route.Lookup(context.Background(), dst) })
+			got, gotErr = r.Lookup(context.Background(), dst)
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Errorf("pass %d: Lookup(%s) error %v, a fresh lookup says %v", pass, dst, gotErr, wantErr)
+				continue
+			}
+			if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+				t.Errorf("pass %d: Lookup(%s) differs from a fresh lookup (-fresh +resolver):\n%s", pass, dst, diff)
+			}
+		}
+	}
+	if st := r.Stats(); st.CacheHits < uint64(len(addrs)) {
+		t.Errorf("stats %+v: the second pass was not answered from memory", st)
+	}
+}
+
+// TestResolverConcurrent resolves a silent address and a live host at
+// once: the live one is answered without waiting for the silent one, and
+// concurrent lookups of the silent one share its requests.
+func TestResolverConcurrent(t *testing.T) {
+	l := labtest.New(t, "lan", lab.Options{NoServices: true, Hosts: 2})
+	if r := l.Command("client", "ip", "neigh", "flush", "dev", "eth0"); r.Code != 0 {
+		t.Fatal(r.Stderr)
+	}
+	var r *route.Resolver
+	var err error
+	l.Do("client", func() { r, err = route.NewResolver(&route.Config{Timeout: 300 * time.Millisecond, Retries: -1}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	silent, live := netip.MustParseAddr("198.18.0.77"), l.Addr("h2")
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range 2 {
+		wg.Go(func() { _, errs[i] = r.Lookup(context.Background(), silent) })
+	}
+	time.Sleep(20 * time.Millisecond)
+	start := time.Now()
+	rt, err := r.Lookup(context.Background(), live)
+	took := time.Since(start)
+	wg.Wait()
+	if err != nil || rt.DstMAC == nil {
+		t.Fatalf("Lookup(%s) = %+v, %v", live, rt, err)
+	}
+	if took > 200*time.Millisecond {
+		t.Errorf("the live host took %v: it waited for the silent one", took)
+	}
+	for i := range 2 {
+		if !errors.Is(errs[i], route.ErrNoAnswer) {
+			t.Errorf("lookup %d of the silent address: %v", i, errs[i])
+		}
+	}
+	if st := r.Stats(); st.Requests != 2 || st.Unanswered != 1 {
+		t.Errorf("stats %+v: want 2 requests (one each), 1 unanswered", st)
+	}
+}
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

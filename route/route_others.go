@@ -28,5 +28,8 @@ func (r *Resolver) Close() error { return errUnsupported }
 // Lookup returns an error: route needs Linux netlink.
 func Lookup(ctx context.Context, dst netip.Addr) (Route, error) { return Route{}, errUnsupported }
 
+// Stats returns zero counters.
+func (r *Resolver) Stats() Stats { return Stats{} }
+
 // Path returns an error: routes are only looked up on Linux.
 func (r *Resolver) Path(dst netip.Addr) (Route, error) { return Route{}, errUnsupported }

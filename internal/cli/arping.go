@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
@@ -15,7 +16,12 @@ import (
 	"sonde/probe"
 )
 
-func init() { register(newARPingCmd) }
+func init() {
+	register(newARPingCmd)
+	addDemoStep(demoStep{order: 11, title: "arping: who else is on the client's LAN? (ARP)", run: func(ctx context.Context, d *demo) error {
+		return d.sonde(ctx, d.lab.Topology.Client, "arping", "--retry", "0", "-t", "0.3", "198.18.0.0/24")
+	}})
+}
 
 func newARPingCmd(e *env) *cobra.Command {
 	var iface string
@@ -76,7 +82,8 @@ their MAC addresses, as Scapy's arping() does.`,
 		},
 	}
 	cmd.Flags().StringVarP(&iface, "iface", "i", "", "interface (default: the route's to TARGET)")
-	cmd.Flags().DurationVarP(&timeout, "timeout", "t", time.Second, "how long to wait for answers")
+	timeout = time.Second
+	cmd.Flags().VarP(secondsFlag{&timeout}, "timeout", "t", "how long to wait for answers, in seconds or as a duration")
 	cmd.Flags().IntVar(&retry, "retry", 1, "ask the silent addresses again this many times")
 	return cmd
 }

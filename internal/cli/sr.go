@@ -23,6 +23,10 @@ func init() {
 	register(func(e *env) *cobra.Command { return newSRCmd(e, "srp") })
 	register(func(e *env) *cobra.Command { return newSRCmd(e, "srp1") })
 	register(newSendCmd)
+	addDemoStep(demoStep{order: 12, title: "sr: craft TCP SYNs, send them, match the answers (SYN-ACK: open, RST: closed)", run: func(ctx context.Context, d *demo) error {
+		expr := fmt.Sprintf(`IP(dst="%s")/TCP(dport=[21,22,23,80,443,8080],flags="S")`, d.target())
+		return d.sonde(ctx, d.lab.Topology.Client, "sr", expr)
+	}})
 }
 
 // srFlags are the flags of send, sr, sr1, srp and srp1.
