@@ -31,6 +31,8 @@ func TestStatsUsageErrors(t *testing.T) {
 		{"stats", "--follow", "tcp,x", file},
 		{"stats", "--follow", "tcp,-2", file},
 		{"stats", "--hex", file},
+		{"stats", "--filter", "tcp port", file},
+		{"stats", "--filter", "nosuchproto", file},
 		{"stats"},
 		{"stats", file, file},
 	} {
@@ -229,5 +231,33 @@ func TestStatsOnePass(t *testing.T) {
 	got, errs, code := runCLI(t, append(all, file)...)
 	if code != 0 || got != want.String() {
 		t.Errorf("exit %d %s; together:\n%s\none by one:\n%s", code, errs, got, want.String())
+	}
+}
+
+// TestStatsFilter: statistics with --filter equal those of the file that
+// tcpdump writes with the same expression.
+func TestStatsFilter(t *testing.T) {
+	tcpdump, err := exec.LookPath("tcpdump")
+	if err != nil {
+		if os.Getenv("SONDE_REQUIRE_PRIVILEGED") == "1" {
+			t.Fatal("tcpdump not found but SONDE_REQUIRE_PRIVILEGED=1")
+		}
+		t.Skip("tcpdump not found: apt-get install tcpdump to compare with it")
+	}
+	file := statsTestdata + "../mix.pcap"
+	for _, expr := range []string{"udp or icmp", "tcp port 443 and ip6", "not arp and greater 1000"} {
+		sub := filepath.Join(t.TempDir(), "sub.pcap")
+		if out, err := exec.Command(tcpdump, "-n", "-r", file, "-w", sub, expr).CombinedOutput(); err != nil {
+			t.Fatalf("tcpdump %q: %v\n%s", expr, err, out)
+		}
+		args := []string{"--conv", "tcp", "--conv", "udp", "--endpoints", "ip", "--phs"}
+		want, _, _ := runCLI(t, append(append([]string{"stats"}, args...), sub)...)
+		got, errs, code := runCLI(t, append(append([]string{"stats", "--filter", expr}, args...), file)...)
+		// The tables name the filter they were computed with.
+		want = strings.ReplaceAll(want, "Filter:<No Filter>", "Filter:"+expr)
+		want = strings.ReplaceAll(want, "Filter: \n", "Filter: "+expr+"\n")
+		if code != 0 || got != want {
+			t.Errorf("%q: exit %d %s\n--- filtered by tcpdump\n%s\n--- --filter\n%s", expr, code, errs, want, got)
+		}
 	}
 }
