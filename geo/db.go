@@ -89,14 +89,17 @@ type cacheEntry struct {
 // different versions never compare equal.
 var generations atomic.Uint64
 
-const cacheBits = 16
+// maxCacheBits bounds the record cache of a generation: 2^18 slots (2 MiB
+// of pointers) hold the distinct records a full City database answers a
+// million random addresses with (about 110,000) with few collisions.
+const maxCacheBits = 18
 
 func newGeneration(r *maxminddb.Reader, info Info) *generation {
 	g := &generation{r: r, id: generations.Add(1), info: info}
-	bits := uint(cacheBits)
-	// A small database has few records: do not allocate more slots than it
-	// has tree nodes.
-	for bits > 6 && uint(1)<<bits > r.Metadata.NodeCount {
+	// A database has fewer distinct records than tree nodes, usually by an
+	// order of magnitude: size the cache to a quarter of the node count.
+	bits := uint(maxCacheBits)
+	for bits > 6 && uint(1)<<(bits+2) > r.Metadata.NodeCount {
 		bits--
 	}
 	g.cache = make([]atomic.Pointer[cacheEntry], 1<<bits)

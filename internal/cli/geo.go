@@ -1,0 +1,881 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+
+	"sonde/geo"
+)
+
+func init() { register(newGeoCmd) }
+
+type geoOptions struct {
+	dbs       []string
+	json, csv bool
+	fields    string
+	grep      bool
+	summarize bool
+	top       int
+	networks  string
+	raw       bool
+}
+
+func newGeoCmd(e *env) *cobra.Command {
+	var o geoOptions
+	cmd := &cobra.Command{
+		Use:   "geo [flags] [IP...]",
+		Short: "Geolocate IP addresses from MaxMind DB (mmdb) files",
+		Long: `Geolocate IPv4 and IPv6 addresses: country, region, city, coordinates, AS number
+and organisation, from MaxMind DB (mmdb) files such as GeoLite2 City, Country and
+ASN, ip-location-db's or ipinfo's databases, or any other mmdb (shown as its raw
+record). With no IP arguments, addresses are read from standard input, one per
+line (blank lines and lines starting with # are skipped), or pulled out of any
+text with --grep.
+
+Databases: --db (repeatable; a file, a directory of *.mmdb, or "embedded").
+Without --db, the files listed in $SONDE_GEOIP (colon-separated files or
+directories) are used, else the *.mmdb files in /usr/share/GeoIP, /var/lib/GeoIP
+and $XDG_DATA_HOME/sonde; the embedded public-domain country database
+(iptoasn-country) always comes last, so a lookup works with no download. Each
+field of the answer comes from the first database that has it; the "db" column
+says which databases answered.
+
+Output: a table (columns that are empty in the first rows are left out), or
+--json (one JSON object per line), or --csv; --fields picks the columns among
+ip, network, country, country_name, continent, region, city, postal, timezone,
+lat, lon, accuracy_km, asn, org, db (and data: the raw record).
+
+Exit status: 0 when every input line was an address and every lookup worked;
+1 when some input lines were not addresses or some lookups failed (each gets
+an error line on stderr and the run goes on; their count is printed at the
+end); 2 for bad flags, a bad address argument, or a database file that cannot
+be opened or is not a valid mmdb.`,
+		Example: `  sonde geo 1.1.1.1 2001:4860::8888
+  sonde geo --db GeoLite2-City.mmdb --db GeoLite2-ASN.mmdb --json 81.2.69.160
+  sonde geo --grep --summarize < access.log
+  sonde geo --networks 81.2.69.0/24 --db GeoLite2-City.mmdb`,
+		RunE: func(cmd *cobra.Command, args []string) error { return runGeo(e, &o, args) },
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&o.dbs, "db", nil, `database to use: an mmdb file, a directory of them, or "embedded" (repeatable, in order of preference)`)
+	f.BoolVar(&o.json, "json", false, "print JSON lines")
+	f.BoolVar(&o.csv, "csv", false, "print CSV with a header line")
+	f.StringVar(&o.fields, "fields", "", "comma-separated columns to print (see above)")
+	f.BoolVar(&o.grep, "grep", false, "find the addresses anywhere in the input text")
+	f.BoolVar(&o.summarize, "summarize", false, "print the top countries, ASNs and cities instead of each address")
+	f.IntVar(&o.top, "top", 10, "how many entries each --summarize list shows")
+	f.StringVar(&o.networks, "networks", "", "list the database networks inside this CIDR prefix")
+	f.BoolVar(&o.raw, "raw", false, "add the raw record of the database that answered (field data)")
+	return cmd
+}
+
+// geoField is a column of the output.
+type geoField int
+
+const (
+	fIP geoField = iota
+	fNetwork
+	fCountry
+	fCountryName
+	fContinent
+	fRegion
+	fCity
+	fPostal
+	fTimeZone
+	fLat
+	fLon
+	fAccuracy
+	fASN
+	fOrg
+	fDB
+	fData
+	numGeoFields
+)
+
+var geoFieldNames = [numGeoFields]string{"ip", "network", "country", "country_name", "continent", "region", "city", "postal", "timezone", "lat", "lon", "accuracy_km", "asn", "org", "db", "data"}
+
+// perAddress reports whether a field depends on the address rather than on
+// the database record, and so cannot come from the render cache.
+func (f geoField) perAddress() bool { return f == fIP || f == fNetwork }
+
+func parseGeoFields(s string) ([]geoField, error) {
+	var out []geoField
+	for _, name := range strings.Split(s, ",") {
+		name = strings.TrimSpace(name)
+		i := slices.Index(geoFieldNames[:], name)
+		if i < 0 {
+			return nil, fmt.Errorf("geo: unknown field %q (fields: %s)", name, strings.Join(geoFieldNames[:], ", "))
+		}
+		out = append(out, geoField(i))
+	}
+	return out, nil
+}
+
+// openGeoDBs opens the databases the flags or the environment name.
+func openGeoDBs(names []string, cfg *geo.Config) ([]*geo.DB, error) {
+	var paths []string
+	if len(names) == 0 {
+		paths = append(geo.Discover(nil), "embedded")
+	}
+	for _, n := range names {
+		if n == "embedded" {
+			paths = append(paths, n)
+			continue
+		}
+		if fi, err := os.Stat(n); err == nil && fi.IsDir() {
+			files := geo.MMDBFiles(n)
+			if len(files) == 0 {
+				return nil, fmt.Errorf("geo: no *.mmdb file in %s", n)
+			}
+			paths = append(paths, files...)
+			continue
+		}
+		paths = append(paths, n)
+	}
+	var dbs []*geo.DB
+	for _, p := range paths {
+		var db *geo.DB
+		var err error
+		if p == "embedded" {
+			db, err = geo.Embedded()
+		} else {
+			db, err = geo.Open(p, cfg)
+		}
+		if err != nil {
+			for _, d := range dbs {
+				d.Close()
+			}
+			return nil, err
+		}
+		dbs = append(dbs, db)
+	}
+	return dbs, nil
+}
+
+func runGeo(e *env, o *geoOptions, args []string) error {
+	if o.json && o.csv {
+		return usagef("geo: --json and --csv exclude each other")
+	}
+	if o.top < 1 {
+		return usagef("geo: --top must be at least 1")
+	}
+	var prefix netip.Prefix
+	if o.networks != "" {
+		p, err := netip.ParsePrefix(o.networks)
+		if err != nil {
+			return usagef("geo: --networks: %q is not a CIDR prefix", o.networks)
+		}
+		if len(args) > 0 || o.grep || o.summarize {
+			return usagef("geo: --networks takes no addresses, --grep or --summarize")
+		}
+		prefix = p
+	}
+	var addrs []netip.Addr
+	fromStdin := o.networks == "" && (len(args) == 0 || len(args) == 1 && args[0] == "-")
+	if !fromStdin {
+		for _, a := range args {
+			ip, ok := geo.ParseAddr([]byte(a))
+			if !ok {
+				return usagef("geo: %q is not an IP address", a)
+			}
+			addrs = append(addrs, ip)
+		}
+	}
+	r := &geoRenderer{json: o.json, csv: o.csv, raw: o.raw}
+	if o.fields != "" {
+		fs, err := parseGeoFields(o.fields)
+		if err != nil {
+			return asUsage(err)
+		}
+		r.fields, r.explicit = fs, true
+	} else {
+		r.fields = []geoField{fIP, fNetwork, fCountry, fCountryName, fContinent, fRegion, fCity, fPostal, fTimeZone, fLat, fLon, fAccuracy, fASN, fOrg, fDB, fData}
+		if !o.json && !o.csv {
+			r.fields = []geoField{fIP, fCountry, fRegion, fCity, fLat, fLon, fASN, fOrg, fNetwork, fDB, fData}
+		}
+		if o.csv && !o.raw {
+			r.fields = slices.DeleteFunc(r.fields, func(f geoField) bool { return f == fData })
+		}
+		if o.networks != "" {
+			r.fields = slices.DeleteFunc(r.fields, func(f geoField) bool { return f == fIP })
+		}
+	}
+
+	// A long bulk run from a pipe picks up a replaced database file.
+	var cfg *geo.Config
+	if fromStdin {
+		cfg = &geo.Config{ReloadInterval: 5 * time.Second}
+	}
+	dbs, err := openGeoDBs(o.dbs, cfg)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.Is(err, geo.ErrInvalidDatabase) || errors.As(err, &pe) || strings.HasPrefix(err.Error(), "geo: no *.mmdb") {
+			return asUsage(err)
+		}
+		return err
+	}
+	defer func() {
+		for _, db := range dbs {
+			db.Close()
+		}
+	}()
+	r.enr = geo.NewEnricher(dbs...)
+	r.init()
+
+	out := bufio.NewWriterSize(e.stdout, 64<<10)
+	errw := bufio.NewWriterSize(e.stderr, 4<<10)
+	defer errw.Flush()
+	r.w = out
+
+	var sum *geoSummary
+	if o.summarize {
+		sum = newGeoSummary()
+	}
+	var st geoStats
+	handle := func(a netip.Addr, line int) {
+		st.total++
+		rec, err := r.enr.Lookup(a)
+		if err != nil {
+			st.failed++
+			fmt.Fprintf(errw, "sonde: line %d: %s: %v\n", line, a, err)
+			if !rec.Found() {
+				return
+			}
+		}
+		if sum != nil {
+			sum.add(&rec)
+			return
+		}
+		r.row(a, &rec)
+	}
+
+	switch {
+	case o.networks != "":
+		for _, db := range dbs {
+			for rec, err := range db.Networks(prefix) {
+				if err != nil {
+					out.Flush()
+					return err
+				}
+				r.row(netip.Addr{}, &rec)
+			}
+		}
+	case !fromStdin:
+		for i, a := range addrs {
+			handle(a, i+1)
+		}
+	default:
+		if err := scanGeoInput(e.stdin, o.grep, &st, errw, handle); err != nil {
+			r.flush()
+			out.Flush()
+			return err
+		}
+	}
+	if sum != nil {
+		sum.write(out, &st, o.top, o.json)
+	}
+	r.flush()
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	if st.bad > 0 || st.failed > 0 {
+		var parts []string
+		if st.bad > 0 {
+			parts = append(parts, fmt.Sprintf("%d of %d input lines were not IP addresses", st.bad, st.lines))
+		}
+		if st.failed > 0 {
+			parts = append(parts, fmt.Sprintf("%d of %d lookups failed", st.failed, st.total))
+		}
+		return fmt.Errorf("geo: %s", strings.Join(parts, "; "))
+	}
+	return nil
+}
+
+type geoStats struct {
+	lines, bad, total, failed int
+}
+
+// scanGeoInput reads addresses from in, one per line or (grep) anywhere in
+// the text, and calls handle for each. A line that is not an address is
+// reported on errw and counted; the scan goes on.
+func scanGeoInput(in io.Reader, grep bool, st *geoStats, errw io.Writer, handle func(netip.Addr, int)) error {
+	br := bufio.NewReaderSize(in, 1<<20)
+	var found []netip.Addr
+	for line := 1; ; line++ {
+		b, err := br.ReadSlice('\n')
+		long := false
+		for errors.Is(err, bufio.ErrBufferFull) {
+			// A line longer than the buffer: grep looks at it in pieces;
+			// as an address it is bad anyway.
+			if grep {
+				found = geo.AppendAddrs(found[:0], b)
+				for _, a := range found {
+					handle(a, line)
+				}
+			}
+			long = true
+			b, err = br.ReadSlice('\n')
+		}
+		if len(b) > 0 {
+			st.lines++
+			if grep {
+				found = geo.AppendAddrs(found[:0], b)
+				for _, a := range found {
+					handle(a, line)
+				}
+			} else {
+				t := bytes.TrimSpace(b)
+				if long {
+					st.bad++
+					fmt.Fprintf(errw, "sonde: line %d: too long to be an IP address\n", line)
+				} else if len(t) == 0 || t[0] == '#' {
+					st.lines--
+				} else if a, ok := geo.ParseAddr(t); ok {
+					handle(a, line)
+				} else {
+					st.bad++
+					if len(t) > 64 {
+						t = append(t[:61:61], "..."...)
+					}
+					fmt.Fprintf(errw, "sonde: line %d: %q is not an IP address\n", line, t)
+				}
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("geo: reading input: %w", err)
+		}
+	}
+}
+
+// geoRenderer prints records as a table, JSON lines or CSV. The part of a
+// line that depends only on the database record is rendered once per
+// record (geo.ID) and cached.
+type geoRenderer struct {
+	enr       *geo.Enricher
+	fields    []geoField
+	explicit  bool // fields given with --fields: print them even if empty
+	json, csv bool
+	raw       bool
+	w         *bufio.Writer
+
+	cache map[geo.ID]*geoSegments
+	line  []byte
+	segs  [][]byte
+
+	// table: rows are kept in blocks; the first block decides the columns.
+	rows    [][]string
+	cols    []geoField
+	started bool // CSV header or table columns decided
+	header  bool // table header printed
+}
+
+const tableBlock = 256
+
+func (r *geoRenderer) init() {
+	r.cache = make(map[geo.ID]*geoSegments)
+	if !r.raw && !slices.Contains(r.fields, fData) {
+		return
+	}
+	if r.raw && !slices.Contains(r.fields, fData) {
+		r.fields = append(r.fields, fData)
+	}
+}
+
+// row renders one address (invalid for --networks) and its record.
+func (r *geoRenderer) row(a netip.Addr, rec *geo.Record) {
+	if !r.json && !r.csv {
+		r.tableRow(a, rec)
+		return
+	}
+	if r.csv && !r.started {
+		r.started = true
+		for i, f := range r.fields {
+			if i > 0 {
+				r.w.WriteByte(',')
+			}
+			r.w.WriteString(geoFieldNames[f])
+		}
+		r.w.WriteByte('\n')
+	}
+	segs := r.segments(rec)
+	b := r.line[:0]
+	if r.json {
+		b = append(b, '{')
+	}
+	first := true
+	for i, f := range r.fields {
+		switch f {
+		case fIP:
+			if r.json && !a.IsValid() {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			if r.json {
+				b = append(b, `"ip":`...)
+			}
+			if a.IsValid() {
+				b = appendQuoted(b, a.AppendTo, r.json)
+			}
+		case fNetwork:
+			if r.json && !rec.Network.IsValid() {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			if r.json {
+				b = append(b, `"network":`...)
+			}
+			if rec.Network.IsValid() {
+				b = appendQuoted(b, rec.Network.AppendTo, r.json)
+			}
+		default:
+			v := segs.field(i)
+			if r.json && len(v) == 0 {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(b, v...)
+		}
+	}
+	if r.json {
+		if !rec.Found() {
+			if !first {
+				b = append(b, ',')
+			}
+			b = append(b, `"found":false`...)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, '\n')
+	r.w.Write(b)
+	r.line = b
+}
+
+// appendQuoted appends what app appends, in double quotes when q.
+func appendQuoted(b []byte, app func([]byte) []byte, q bool) []byte {
+	if q {
+		b = append(b, '"')
+	}
+	b = app(b)
+	if q {
+		b = append(b, '"')
+	}
+	return b
+}
+
+// geoSegments holds the rendering of each field of a record: field i is
+// buf[ends[i-1]:ends[i]].
+type geoSegments struct {
+	buf  []byte
+	ends [numGeoFields + 1]uint32
+}
+
+func (s *geoSegments) field(i int) []byte { return s.buf[s.ends[i]:s.ends[i+1]] }
+
+// segments returns the rendering of each field of rec (empty for the
+// per-address fields), from the cache when rec's ID was seen before.
+func (r *geoRenderer) segments(rec *geo.Record) *geoSegments {
+	id := rec.ID()
+	if id != (geo.ID{}) {
+		if s, ok := r.cache[id]; ok {
+			return s
+		}
+	}
+	var raw any
+	if slices.Contains(r.fields, fData) && rec.Found() && (r.raw || !rec.Known()) {
+		raw = r.rawRecord(rec)
+	}
+	s := &geoSegments{}
+	var tmp [512]byte
+	b := tmp[:0]
+	for i, f := range r.fields {
+		if !f.perAddress() {
+			b = r.renderField(b, f, rec, raw)
+		}
+		s.ends[i+1] = uint32(len(b))
+	}
+	s.buf = bytes.Clone(b)
+	if id != (geo.ID{}) {
+		if len(r.cache) >= 1<<20 {
+			clear(r.cache) // bound memory across database reloads
+		}
+		r.cache[id] = s
+	}
+	return s
+}
+
+// rawRecord decodes the whole record of the first database that has data
+// for the record's network.
+func (r *geoRenderer) rawRecord(rec *geo.Record) any {
+	for _, db := range r.enr.DBs() {
+		var v any
+		if _, ok, err := db.Decode(rec.Network.Addr(), &v); err == nil && ok {
+			return v
+		}
+	}
+	return nil
+}
+
+// renderField appends the JSON member (`"key":value`) or CSV cell of field
+// f; nothing for an empty JSON value.
+func (r *geoRenderer) renderField(b []byte, f geoField, rec *geo.Record, raw any) []byte {
+	var s string
+	num := false
+	switch f {
+	case fCountry:
+		s = rec.CountryCode
+	case fCountryName:
+		s = rec.Country
+	case fContinent:
+		s = rec.ContinentCode
+	case fRegion:
+		s = rec.Region
+	case fCity:
+		s = rec.City
+	case fPostal:
+		s = rec.Postal
+	case fTimeZone:
+		s = rec.TimeZone
+	case fLat, fLon:
+		if rec.HasLocation {
+			v := rec.Lat
+			if f == fLon {
+				v = rec.Lon
+			}
+			s, num = strconv.FormatFloat(v, 'f', -1, 64), true
+		}
+	case fAccuracy:
+		if rec.AccuracyRadius != 0 {
+			s, num = strconv.Itoa(int(rec.AccuracyRadius)), true
+		}
+	case fASN:
+		if rec.ASN != 0 {
+			s, num = strconv.FormatUint(uint64(rec.ASN), 10), true
+		}
+	case fOrg:
+		s = rec.Org
+	case fDB:
+		s = rec.Database
+	case fData:
+		if raw != nil {
+			j, err := json.Marshal(raw)
+			if err == nil {
+				s, num = string(j), true
+			}
+		}
+	}
+	if r.csv {
+		return appendCSV(b, s)
+	}
+	if s == "" {
+		return b
+	}
+	b = append(b, '"')
+	b = append(b, geoFieldNames[f]...)
+	b = append(b, `":`...)
+	if num {
+		return append(b, s...)
+	}
+	return appendJSONString(b, s)
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			rn, size := utf8.DecodeRuneInString(s[i:])
+			if rn == utf8.RuneError && size == 1 {
+				b = append(b, s[start:i]...)
+				b = append(b, `\ufffd`...)
+				i += size
+				start = i
+				continue
+			}
+			i += size
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\r':
+			b = append(b, '\\', 'r')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func appendCSV(b []byte, s string) []byte {
+	if !strings.ContainsAny(s, "\",\r\n") && (s == "" || s[0] != ' ') {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	b = append(b, strings.ReplaceAll(s, `"`, `""`)...)
+	return append(b, '"')
+}
+
+// tableRow keeps a row of the table; the first block of rows decides which
+// columns are printed.
+func (r *geoRenderer) tableRow(a netip.Addr, rec *geo.Record) {
+	var raw any
+	if rec.Found() && (r.raw || !rec.Known()) && slices.Contains(r.fields, fData) {
+		raw = r.rawRecord(rec)
+	}
+	row := make([]string, numGeoFields)
+	row[fIP] = "-"
+	if a.IsValid() {
+		row[fIP] = a.String()
+	}
+	if rec.Network.IsValid() {
+		row[fNetwork] = rec.Network.String()
+	}
+	row[fCountry] = strings.TrimSpace(rec.CountryCode + " " + rec.Country)
+	row[fCountryName] = rec.Country
+	row[fContinent] = rec.ContinentCode
+	row[fRegion] = rec.Region
+	row[fCity] = rec.City
+	row[fPostal] = rec.Postal
+	row[fTimeZone] = rec.TimeZone
+	if rec.HasLocation {
+		row[fLat] = strconv.FormatFloat(rec.Lat, 'f', -1, 64)
+		row[fLon] = strconv.FormatFloat(rec.Lon, 'f', -1, 64)
+	}
+	if rec.AccuracyRadius != 0 {
+		row[fAccuracy] = strconv.Itoa(int(rec.AccuracyRadius))
+	}
+	if rec.ASN != 0 {
+		row[fASN] = "AS" + strconv.FormatUint(uint64(rec.ASN), 10)
+	}
+	row[fOrg] = rec.Org
+	row[fDB] = rec.Database
+	if raw != nil {
+		if j, err := json.Marshal(raw); err == nil {
+			row[fData] = string(j)
+		}
+	}
+	r.rows = append(r.rows, row)
+	if len(r.rows) >= tableBlock {
+		r.flush()
+	}
+}
+
+// flush prints the rows kept for the table.
+func (r *geoRenderer) flush() {
+	if r.json || r.csv || len(r.rows) == 0 && r.started {
+		return
+	}
+	if !r.started {
+		r.started = true
+		for _, f := range r.fields {
+			used := r.explicit || f == fIP
+			for _, row := range r.rows {
+				used = used || row[f] != ""
+			}
+			if used {
+				r.cols = append(r.cols, f)
+			}
+		}
+		if len(r.rows) == 0 {
+			return
+		}
+	}
+	tw := tabwriter.NewWriter(r.w, 0, 8, 2, ' ', 0)
+	if !r.header {
+		r.header = true
+		for i, f := range r.cols {
+			if i > 0 {
+				tw.Write([]byte{'\t'})
+			}
+			tw.Write([]byte(strings.ToUpper(geoFieldNames[f])))
+		}
+		tw.Write([]byte{'\n'})
+	}
+	for _, row := range r.rows {
+		for i, f := range r.cols {
+			if i > 0 {
+				tw.Write([]byte{'\t'})
+			}
+			v := row[f]
+			if v == "" {
+				v = "-"
+			}
+			tw.Write([]byte(v))
+		}
+		tw.Write([]byte{'\n'})
+	}
+	tw.Flush()
+	r.rows = r.rows[:0]
+}
+
+// geoSummary counts what --summarize prints.
+type geoSummary struct {
+	found     int
+	countries map[string]*geoCount
+	asns      map[uint32]*geoCount
+	cities    map[string]*geoCount
+}
+
+type geoCount struct {
+	key, name string
+	n         int
+}
+
+func newGeoSummary() *geoSummary {
+	return &geoSummary{countries: map[string]*geoCount{}, asns: map[uint32]*geoCount{}, cities: map[string]*geoCount{}}
+}
+
+func (s *geoSummary) add(rec *geo.Record) {
+	if !rec.Found() {
+		return
+	}
+	s.found++
+	if rec.CountryCode != "" {
+		c := s.countries[rec.CountryCode]
+		if c == nil {
+			c = &geoCount{key: rec.CountryCode, name: rec.Country}
+			s.countries[rec.CountryCode] = c
+		}
+		c.n++
+	}
+	if rec.ASN != 0 {
+		c := s.asns[rec.ASN]
+		if c == nil {
+			c = &geoCount{key: "AS" + strconv.FormatUint(uint64(rec.ASN), 10), name: rec.Org}
+			s.asns[rec.ASN] = c
+		}
+		c.n++
+	}
+	if rec.City != "" {
+		k := rec.City + "\x00" + rec.Region + "\x00" + rec.CountryCode
+		c := s.cities[k]
+		if c == nil {
+			name := rec.City
+			for _, p := range []string{rec.Region, rec.CountryCode} {
+				if p != "" {
+					name += ", " + p
+				}
+			}
+			c = &geoCount{key: name}
+			s.cities[k] = c
+		}
+		c.n++
+	}
+}
+
+func topCounts[K comparable](m map[K]*geoCount, n int) []*geoCount {
+	var out []*geoCount
+	for _, c := range m {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b *geoCount) int {
+		if a.n != b.n {
+			return b.n - a.n
+		}
+		return cmp.Compare(a.key, b.key)
+	})
+	return out[:min(n, len(out))]
+}
+
+func (s *geoSummary) write(w io.Writer, st *geoStats, top int, asJSON bool) {
+	share := func(n int) float64 {
+		if st.total == 0 {
+			return 0
+		}
+		return math.Round(float64(n)*1000/float64(st.total)) / 10
+	}
+	lists := []struct {
+		title, key string
+		items      []*geoCount
+	}{
+		{"Top countries", "countries", topCounts(s.countries, top)},
+		{"Top ASNs", "asns", topCounts(s.asns, top)},
+		{"Top cities", "cities", topCounts(s.cities, top)},
+	}
+	if asJSON {
+		type item struct {
+			Key     string  `json:"key"`
+			Name    string  `json:"name,omitempty"`
+			Count   int     `json:"count"`
+			Percent float64 `json:"percent"`
+		}
+		obj := map[string]any{"addresses": st.total, "found": s.found, "not_found": st.total - s.found - st.failed, "bad_lines": st.bad, "failed": st.failed}
+		for _, l := range lists {
+			items := []item{}
+			for _, c := range l.items {
+				items = append(items, item{c.key, c.name, c.n, share(c.n)})
+			}
+			obj[l.key] = items
+		}
+		j, _ := json.Marshal(obj)
+		w.Write(append(j, '\n'))
+		return
+	}
+	fmt.Fprintf(w, "Addresses: %d\nFound:     %d (%.1f%%)\n", st.total, s.found, share(s.found))
+	if st.bad > 0 {
+		fmt.Fprintf(w, "Bad lines: %d\n", st.bad)
+	}
+	for _, l := range lists {
+		if len(l.items) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s:\n", l.title)
+		width, cw := 0, 0
+		names := make([]string, len(l.items))
+		for i, c := range l.items {
+			names[i] = c.key
+			if c.name != "" {
+				names[i] += " " + c.name
+			}
+			width = max(width, utf8.RuneCountInString(names[i]))
+			cw = max(cw, len(strconv.Itoa(c.n)))
+		}
+		for i, c := range l.items {
+			pad := width - utf8.RuneCountInString(names[i])
+			fmt.Fprintf(w, "  %s%s  %*d  %5.1f%%\n", names[i], strings.Repeat(" ", pad), cw, c.n, share(c.n))
+		}
+	}
+}
