@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -53,10 +54,12 @@ type Info struct {
 // per data record, so looking up addresses that share a record costs one
 // tree walk and no allocation.
 //
-// A DB reads the whole file into memory rather than mapping it: a file that
-// is rewritten in place then cannot change (or unmap) the data under a
-// running lookup, and a version replaced by Reload is freed by the garbage
-// collector once the last lookup that uses it has returned.
+// A DB maps its file into memory (or reads it where mapping fails). A
+// version replaced by Reload is unmapped by the garbage collector's cleanup
+// once no lookup uses it any more, never under a running lookup. Replace a
+// database file by writing a new file and renaming it over the old one (as
+// geoipupdate does); truncating or rewriting a mapped file in place can
+// crash the process, as it can any mmdb reader that maps its file.
 type DB struct {
 	name string
 	path string
@@ -76,8 +79,9 @@ type generation struct {
 	r     *maxminddb.Reader
 	id    uint64
 	info  Info
-	cache []atomic.Pointer[cacheEntry]
-	shift uint
+	cache  []atomic.Pointer[cacheEntry]
+	shift  uint
+	places placeCache
 }
 
 type cacheEntry struct {
@@ -197,14 +201,26 @@ func (db *DB) load() (*generation, fileStamp, error) {
 	if fi.IsDir() {
 		return nil, fileStamp{}, fmt.Errorf("geo: %s: %w: is a directory", db.path, ErrInvalidDatabase)
 	}
-	var buf bytes.Buffer
-	buf.Grow(int(fi.Size()) + 1)
-	if _, err := buf.ReadFrom(f); err != nil {
-		return nil, fileStamp{}, fmt.Errorf("geo: read %s: %w", db.path, err)
-	}
-	g, err := openGeneration(buf.Bytes(), Info{Name: db.name, Path: db.path}, db.path)
+	data, unmap, err := mapFile(f, fi.Size())
 	if err != nil {
+		var buf bytes.Buffer
+		buf.Grow(int(fi.Size()) + 1)
+		if _, err := buf.ReadFrom(f); err != nil {
+			return nil, fileStamp{}, fmt.Errorf("geo: read %s: %w", db.path, err)
+		}
+		data, unmap = buf.Bytes(), nil
+	}
+	g, err := openGeneration(data, Info{Name: db.name, Path: db.path}, db.path)
+	if err != nil {
+		if unmap != nil {
+			unmap()
+		}
 		return nil, fileStamp{}, err
+	}
+	if unmap != nil {
+		// Every use of g.r keeps g reachable (runtime.KeepAlive), so the
+		// mapping outlives every lookup that reads it.
+		runtime.AddCleanup(g, func(unmap func()) { unmap() }, unmap)
 	}
 	return g, stampOf(fi), nil
 }
@@ -289,6 +305,7 @@ func (db *DB) Info() Info { return db.cur.Load().info }
 // is cached.
 func (db *DB) Lookup(addr netip.Addr) (Record, error) {
 	g := db.cur.Load()
+	defer runtime.KeepAlive(g)
 	addr = addr.WithZone("")
 	res := g.r.Lookup(addr)
 	if err := res.Err(); err != nil {
@@ -302,6 +319,7 @@ func (db *DB) Lookup(addr netip.Addr) (Record, error) {
 	e := slot.Load()
 	if e == nil || e.offset != off {
 		var w wire
+		g.usePlaceCache(&w)
 		if err := res.Decode(&w); err != nil {
 			return Record{}, g.invalid(addr, err)
 		}
@@ -315,6 +333,13 @@ func (db *DB) Lookup(addr netip.Addr) (Record, error) {
 	return rec, nil
 }
 
+// usePlaceCache has w's places decode through g's place cache.
+func (g *generation) usePlaceCache(w *wire) {
+	for _, p := range []*place{&w.Country, &w.RegisteredCountry, &w.Continent, &w.City, &w.Postal, &w.Subdivisions.place} {
+		p.cache = &g.places
+	}
+}
+
 func (g *generation) invalid(addr netip.Addr, err error) error {
 	return fmt.Errorf("geo: %s: lookup %s: %w: %w", g.info.Name, addr, ErrInvalidDatabase, err)
 }
@@ -326,6 +351,7 @@ func (g *generation) invalid(addr netip.Addr, err error) error {
 // the database had data for it.
 func (db *DB) Decode(addr netip.Addr, v any) (netip.Prefix, bool, error) {
 	g := db.cur.Load()
+	defer runtime.KeepAlive(g)
 	addr = addr.WithZone("")
 	res := g.r.Lookup(addr)
 	if err := res.Err(); err != nil {
@@ -348,6 +374,7 @@ func (db *DB) Decode(addr netip.Addr, v any) (netip.Prefix, bool, error) {
 func (db *DB) Networks(prefix netip.Prefix) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		g := db.cur.Load()
+		defer runtime.KeepAlive(g)
 		prefix = prefix.Masked()
 		if !prefix.IsValid() {
 			yield(Record{}, fmt.Errorf("geo: invalid prefix"))
@@ -362,6 +389,7 @@ func (db *DB) Networks(prefix netip.Prefix) iter.Seq2[Record, error] {
 				return
 			}
 			var w wire
+			g.usePlaceCache(&w)
 			if err := res.Decode(&w); err != nil {
 				yield(Record{}, fmt.Errorf("geo: %s: network %s: %w: %w", g.info.Name, res.Prefix(), ErrInvalidDatabase, err))
 				return

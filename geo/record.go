@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/oschwald/maxminddb-golang/v2/mmdbdata"
 )
@@ -76,26 +77,26 @@ const maxIDParts = 4
 // different types (city, country, continent) go through place, which accepts
 // either a map or a string.
 type wire struct {
-	Country           place     `maxminddb:"country"`
-	RegisteredCountry place     `maxminddb:"registered_country"`
-	CountryCode       string    `maxminddb:"country_code"`
-	CountryName       string    `maxminddb:"country_name"`
-	Continent         place     `maxminddb:"continent"`
-	City              place     `maxminddb:"city"`
-	Subdivisions      []place   `maxminddb:"subdivisions"`
-	State1            string    `maxminddb:"state1"`
-	Postal            place     `maxminddb:"postal"`
-	Postcode          string    `maxminddb:"postcode"`
-	Timezone          string    `maxminddb:"timezone"`
-	Location          location  `maxminddb:"location"`
-	Latitude          optFloat  `maxminddb:"latitude"`
-	Longitude         optFloat  `maxminddb:"longitude"`
-	ASN               asnNumber `maxminddb:"autonomous_system_number"`
-	ASOrg             string    `maxminddb:"autonomous_system_organization"`
-	ASNFlat           asnNumber `maxminddb:"asn"`
-	ASName            string    `maxminddb:"as_name"`
-	ISP               string    `maxminddb:"isp"`
-	Organization      string    `maxminddb:"organization"`
+	Country           place      `maxminddb:"country"`
+	RegisteredCountry place      `maxminddb:"registered_country"`
+	CountryCode       string     `maxminddb:"country_code"`
+	CountryName       string     `maxminddb:"country_name"`
+	Continent         place      `maxminddb:"continent"`
+	City              place      `maxminddb:"city"`
+	Subdivisions      firstPlace `maxminddb:"subdivisions"`
+	State1            string     `maxminddb:"state1"`
+	Postal            place      `maxminddb:"postal"`
+	Postcode          string     `maxminddb:"postcode"`
+	Timezone          string     `maxminddb:"timezone"`
+	Location          location   `maxminddb:"location"`
+	Latitude          optFloat   `maxminddb:"latitude"`
+	Longitude         optFloat   `maxminddb:"longitude"`
+	ASN               asnNumber  `maxminddb:"autonomous_system_number"`
+	ASOrg             string     `maxminddb:"autonomous_system_organization"`
+	ASNFlat           asnNumber  `maxminddb:"asn"`
+	ASName            string     `maxminddb:"as_name"`
+	ISP               string     `maxminddb:"isp"`
+	Organization      string     `maxminddb:"organization"`
 	Traits            struct {
 		ASN          asnNumber `maxminddb:"autonomous_system_number"`
 		ASOrg        string    `maxminddb:"autonomous_system_organization"`
@@ -120,9 +121,7 @@ func (w *wire) record() Record {
 		r.Country = w.RegisteredCountry.name
 	}
 	r.ContinentCode = w.Continent.code
-	if len(w.Subdivisions) > 0 {
-		r.Region = first(w.Subdivisions[0].name, w.Subdivisions[0].code)
-	}
+	r.Region = first(w.Subdivisions.name, w.Subdivisions.code)
 	r.Region = first(r.Region, w.State1)
 	// A flat "city" is a string, which place keeps in code.
 	r.City = first(w.City.name, w.City.code)
@@ -164,6 +163,18 @@ func firstNonZero(s ...asnNumber) asnNumber {
 // empty fields rather than an error.
 type place struct {
 	code, name string
+	// cache, when set, holds places already decoded, by data offset:
+	// records share their country, continent and city maps through
+	// pointers, and decoding a names map costs more than the rest.
+	cache *placeCache
+}
+
+// placeCache is a direct-mapped, lock-free cache of decoded places.
+type placeCache [1 << 12]atomic.Pointer[placeEntry]
+
+type placeEntry struct {
+	offset     uint
+	code, name string
 }
 
 // UnmarshalMaxMindDBCursor implements mmdbdata.CursorUnmarshaler.
@@ -171,6 +182,25 @@ func (p *place) UnmarshalMaxMindDBCursor(c mmdbdata.Cursor) (mmdbdata.Cursor, er
 	kind, err := c.Kind()
 	if err != nil {
 		return mmdbdata.Cursor{}, err
+	}
+	if kind == mmdbdata.KindMap && p.cache != nil {
+		off, err := c.Offset()
+		if err != nil {
+			return mmdbdata.Cursor{}, err
+		}
+		slot := &p.cache[(uint64(off)*0x9E3779B97F4A7C15)>>52]
+		if e := slot.Load(); e != nil && e.offset == off {
+			p.code, p.name = e.code, e.name
+			return c.Skip()
+		}
+		cache := p.cache
+		p.cache = nil
+		next, err := p.UnmarshalMaxMindDBCursor(c)
+		p.cache = cache
+		if err == nil {
+			slot.Store(&placeEntry{off, p.code, p.name})
+		}
+		return next, err
 	}
 	switch kind {
 	case mmdbdata.KindString:
@@ -194,6 +224,41 @@ func (p *place) UnmarshalMaxMindDBCursor(c mmdbdata.Cursor) (mmdbdata.Cursor, er
 		})
 	}
 	return c.Skip()
+}
+
+// firstPlace is the first place of an array (the largest subdivision of
+// GeoIP2's "subdivisions"); the others are skipped.
+type firstPlace struct{ place }
+
+// UnmarshalMaxMindDBCursor implements mmdbdata.CursorUnmarshaler.
+func (p *firstPlace) UnmarshalMaxMindDBCursor(c mmdbdata.Cursor) (mmdbdata.Cursor, error) {
+	kind, err := c.Kind()
+	if err != nil {
+		return mmdbdata.Cursor{}, err
+	}
+	if kind != mmdbdata.KindSlice {
+		return c.Skip()
+	}
+	sc, err := c.Slice()
+	if err != nil {
+		return mmdbdata.Cursor{}, err
+	}
+	var next mmdbdata.Cursor
+	for {
+		i, v, ok := sc.Next(next)
+		if !ok {
+			break
+		}
+		if i == 0 {
+			next, err = p.place.UnmarshalMaxMindDBCursor(v)
+		} else {
+			next, err = v.Skip()
+		}
+		if err != nil {
+			return mmdbdata.Cursor{}, err
+		}
+	}
+	return sc.End()
 }
 
 // readMap walks the map at c, calling f for each entry; f returns the

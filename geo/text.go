@@ -79,7 +79,14 @@ func AppendAddrs(dst []netip.Addr, text []byte) []netip.Addr {
 		for j < len(text) && addrByte[text[j]] != 0 {
 			j++
 		}
-		dst = appendRun(dst, text[i:j])
+		// A run glued to a letter is part of a word ("std::string",
+		// "host1.2.3.4"), not an address.
+		// A colon or dot at the edge separates it ("addr:fe80::1").
+		glued := i > 0 && isWordByte(text[i-1]) && !isPunct(text[i]) ||
+			j < len(text) && isWordByte(text[j]) && !isPunct(text[j-1])
+		if !glued {
+			dst = appendRun(dst, text[i:j])
+		}
 		i = j
 	}
 	return dst
@@ -98,7 +105,7 @@ func appendRun(dst []netip.Addr, run []byte) []netip.Addr {
 		for len(r) > 0 && r[0] == ':' && (len(r) < 2 || r[1] != ':') {
 			r = r[1:]
 		}
-		if hasHexDigit(r) && bytes.Count(r, []byte{':'}) >= 2 {
+		if plausibleIPv6(r) {
 			if a, err := netip.ParseAddr(string(r)); err == nil {
 				return append(dst, a)
 			}
@@ -133,13 +140,31 @@ func appendRun(dst []netip.Addr, run []byte) []netip.Addr {
 	return dst
 }
 
-func hasHexDigit(b []byte) bool {
+// plausibleIPv6 is a cheap filter before parsing (which allocates): at
+// least one hex digit, and either "::" or the colons of eight groups (seven,
+// or six before an embedded IPv4 address). Times ("04:58:52") fail it.
+func plausibleIPv6(b []byte) bool {
+	digit := false
 	for _, c := range b {
 		if c != ':' && c != '.' {
-			return true
+			digit = true
+			break
 		}
 	}
-	return false
+	if !digit || len(b) > 45 {
+		return false
+	}
+	if bytes.Contains(b, []byte("::")) {
+		return true
+	}
+	n := bytes.Count(b, []byte{':'})
+	return n == 7 || n == 6 && bytes.IndexByte(b, '.') >= 0
+}
+
+func isPunct(c byte) bool { return c == ':' || c == '.' }
+
+func isWordByte(c byte) bool {
+	return c >= 'g' && c <= 'z' || c >= 'G' && c <= 'Z' || c == '_'
 }
 
 func isHexLetter(c byte) bool { return c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }

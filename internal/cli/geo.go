@@ -12,9 +12,11 @@ import (
 	"math"
 	"net/netip"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
@@ -242,32 +244,15 @@ func runGeo(e *env, o *geoOptions, args []string) error {
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	errw := bufio.NewWriterSize(e.stderr, 4<<10)
 	defer errw.Flush()
-	r.w = out
-
-	var sum *geoSummary
-	if o.summarize {
-		sum = newGeoSummary()
+	if o.csv {
+		r.writeCSVHeader(out)
 	}
+
 	var st geoStats
-	handle := func(a netip.Addr, line int) {
-		st.total++
-		rec, err := r.enr.Lookup(a)
-		if err != nil {
-			st.failed++
-			fmt.Fprintf(errw, "sonde: line %d: %s: %v\n", line, a, err)
-			if !rec.Found() {
-				return
-			}
-		}
-		if sum != nil {
-			sum.add(&rec)
-			return
-		}
-		r.row(a, &rec)
-	}
-
+	var sum *geoSummary
 	switch {
 	case o.networks != "":
+		r.w = out
 		for _, db := range dbs {
 			for rec, err := range db.Networks(prefix) {
 				if err != nil {
@@ -277,13 +262,20 @@ func runGeo(e *env, o *geoOptions, args []string) error {
 				r.row(netip.Addr{}, &rec)
 			}
 		}
+		r.flush()
 	case !fromStdin:
+		w := newGeoWorker(r, o)
+		w.r.w = out
 		for i, a := range addrs {
-			handle(a, i+1)
+			w.addr(a, i+1)
 		}
+		w.r.flush()
+		errw.Write(w.errs.Bytes())
+		st, sum = w.st, w.sum
 	default:
-		if err := scanGeoInput(e.stdin, o.grep, &st, errw, handle); err != nil {
-			r.flush()
+		var err error
+		st, sum, err = runGeoBulk(e.stdin, out, errw, r, o)
+		if err != nil {
 			out.Flush()
 			return err
 		}
@@ -291,7 +283,6 @@ func runGeo(e *env, o *geoOptions, args []string) error {
 	if sum != nil {
 		sum.write(out, &st, o.top, o.json)
 	}
-	r.flush()
 	if err := out.Flush(); err != nil {
 		return err
 	}
@@ -312,59 +303,271 @@ type geoStats struct {
 	lines, bad, total, failed int
 }
 
-// scanGeoInput reads addresses from in, one per line or (grep) anywhere in
-// the text, and calls handle for each. A line that is not an address is
-// reported on errw and counted; the scan goes on.
-func scanGeoInput(in io.Reader, grep bool, st *geoStats, errw io.Writer, handle func(netip.Addr, int)) error {
-	br := bufio.NewReaderSize(in, 1<<20)
-	var found []netip.Addr
-	for line := 1; ; line++ {
-		b, err := br.ReadSlice('\n')
-		long := false
-		for errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: grep looks at it in pieces;
-			// as an address it is bad anyway.
-			if grep {
-				found = geo.AppendAddrs(found[:0], b)
-				for _, a := range found {
-					handle(a, line)
-				}
-			}
-			long = true
-			b, err = br.ReadSlice('\n')
+func (s *geoStats) add(o geoStats) {
+	s.lines += o.lines
+	s.bad += o.bad
+	s.total += o.total
+	s.failed += o.failed
+}
+
+// geoWorker looks up and renders addresses. Bulk runs use several, each
+// with its own renderer (and so its own render cache) over the shared,
+// concurrency-safe Enricher.
+type geoWorker struct {
+	r     *geoRenderer
+	sum   *geoSummary
+	grep  bool
+	st    geoStats
+	errs  bytes.Buffer
+	found []netip.Addr
+}
+
+func newGeoWorker(proto *geoRenderer, o *geoOptions) *geoWorker {
+	r := *proto
+	r.init()
+	w := &geoWorker{r: &r, grep: o.grep}
+	if o.summarize {
+		w.sum = newGeoSummary()
+	}
+	return w
+}
+
+// line handles one input line (with or without its newline).
+func (w *geoWorker) line(b []byte, n int) {
+	w.st.lines++
+	if w.grep {
+		w.found = geo.AppendAddrs(w.found[:0], b)
+		for _, a := range w.found {
+			w.addr(a, n)
 		}
-		if len(b) > 0 {
-			st.lines++
-			if grep {
-				found = geo.AppendAddrs(found[:0], b)
-				for _, a := range found {
-					handle(a, line)
-				}
-			} else {
-				t := bytes.TrimSpace(b)
-				if long {
-					st.bad++
-					fmt.Fprintf(errw, "sonde: line %d: too long to be an IP address\n", line)
-				} else if len(t) == 0 || t[0] == '#' {
-					st.lines--
-				} else if a, ok := geo.ParseAddr(t); ok {
-					handle(a, line)
-				} else {
-					st.bad++
-					if len(t) > 64 {
-						t = append(t[:61:61], "..."...)
-					}
-					fmt.Fprintf(errw, "sonde: line %d: %q is not an IP address\n", line, t)
-				}
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("geo: reading input: %w", err)
+		return
+	}
+	t := bytes.TrimSpace(b)
+	if len(t) == 0 || t[0] == '#' {
+		w.st.lines--
+		return
+	}
+	if a, ok := geo.ParseAddr(t); ok {
+		w.addr(a, n)
+		return
+	}
+	w.st.bad++
+	if len(t) > 64 {
+		t = append(t[:61:61], "..."...)
+	}
+	fmt.Fprintf(&w.errs, "sonde: line %d: %q is not an IP address\n", n, t)
+}
+
+func (w *geoWorker) addr(a netip.Addr, n int) {
+	w.st.total++
+	rec, err := w.r.enr.Lookup(a)
+	if err != nil {
+		w.st.failed++
+		fmt.Fprintf(&w.errs, "sonde: line %d: %s: %v\n", n, a, err)
+		if !rec.Found() {
+			return
 		}
 	}
+	if w.sum != nil {
+		w.sum.add(&rec)
+		return
+	}
+	w.r.row(a, &rec)
+}
+
+// geoChunk is a piece of the input made of whole lines, and then the output
+// of its lines.
+type geoChunk struct {
+	seq, line int // order; number of its first line
+	in        []byte
+	out, errs []byte
+	st        geoStats
+}
+
+const geoChunkSize = 256 << 10
+
+// runGeoBulk reads lines from in in chunks, has them looked up and rendered
+// by one worker per CPU (one for the table, whose first rows decide its
+// columns), and writes their output in input order.
+func runGeoBulk(in io.Reader, out, errw io.Writer, proto *geoRenderer, o *geoOptions) (geoStats, *geoSummary, error) {
+	nw := runtime.GOMAXPROCS(0)
+	if !o.json && !o.csv && !o.summarize {
+		nw = 1
+	}
+	work := make(chan *geoChunk, nw)
+	done := make(chan *geoChunk, nw)
+	free := make(chan []byte, 2*nw+2)    // input buffers
+	outFree := make(chan []byte, 2*nw+2) // output buffers
+	stop := make(chan struct{})
+	var readErr error
+	var wg sync.WaitGroup
+
+	// Reader: cut the input into chunks of whole lines.
+	go func() {
+		defer close(work)
+		var carry []byte
+		seq, line := 0, 1
+		for {
+			var buf []byte
+			select {
+			case buf = <-free:
+			default:
+				buf = make([]byte, 0, geoChunkSize)
+			}
+			if cap(buf) > 4*geoChunkSize {
+				buf = make([]byte, 0, geoChunkSize) // after a long line
+			}
+			buf = append(buf[:0], carry...)
+			for {
+				if len(buf) == cap(buf) {
+					buf = slices.Grow(buf, cap(buf)) // a line longer than a chunk
+				}
+				want := cap(buf) - len(buf)
+				n, err := in.Read(buf[len(buf):cap(buf)])
+				buf = buf[:len(buf)+n]
+				short := n < want
+				if err != nil {
+					if err != io.EOF {
+						readErr = fmt.Errorf("geo: reading input: %w", err)
+					}
+					if len(buf) > 0 {
+						select {
+						case work <- &geoChunk{seq: seq, line: line, in: buf}:
+						case <-stop:
+						}
+					}
+					return
+				}
+				if i := bytes.LastIndexByte(buf, '\n'); i >= 0 && (short || len(buf) >= cap(buf)/2) {
+					carry = append(carry[:0], buf[i+1:]...)
+					c := &geoChunk{seq: seq, line: line, in: buf[:i+1]}
+					line += bytes.Count(c.in, []byte{'\n'})
+					seq++
+					select {
+					case work <- c:
+					case <-stop:
+						return
+					}
+					break
+				}
+			}
+		}
+	}()
+
+	workers := make([]*geoWorker, nw)
+	for i := range workers {
+		w := newGeoWorker(proto, o)
+		workers[i] = w
+		wg.Go(func() {
+			var ob bytes.Buffer
+			w.r.w = &ob
+			for c := range work {
+				ob.Reset()
+				w.errs.Reset()
+				before := w.st
+				n := c.line
+				for b := c.in; len(b) > 0; n++ {
+					i := bytes.IndexByte(b, '\n')
+					if i < 0 {
+						i = len(b) - 1
+					}
+					w.line(b[:i+1], n)
+					b = b[i+1:]
+				}
+				w.r.flush() // a table prints the rows of each chunk
+				select {
+				case c.out = <-outFree:
+				default:
+				}
+				c.out = append(c.out[:0], ob.Bytes()...)
+				if w.errs.Len() > 0 {
+					c.errs = append([]byte(nil), w.errs.Bytes()...)
+				}
+				select {
+				case free <- c.in[:0]:
+				default:
+				}
+				c.in = nil
+				c.st = w.st
+				c.st.sub(before)
+				done <- c
+			}
+		})
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	// Writer: put the chunks back in order.
+	var st geoStats
+	pending := map[int]*geoChunk{}
+	next := 0
+	var werr error
+	for c := range done {
+		pending[c.seq] = c
+		for {
+			c, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			st.add(c.st)
+			if werr == nil {
+				_, werr = out.Write(c.out)
+				if werr == nil {
+					_, werr = errw.Write(c.errs)
+				}
+				if werr != nil {
+					close(stop)
+				}
+			}
+			select {
+			case outFree <- c.out[:0]:
+			default:
+			}
+		}
+		// Input that trickles in (tail -f) is printed as it comes.
+		if werr == nil && len(done) == 0 {
+			if werr = flushAll(out, errw); werr != nil {
+				close(stop)
+			}
+		}
+	}
+	if werr != nil {
+		return st, nil, werr
+	}
+	var sum *geoSummary
+	if o.summarize {
+		sum = newGeoSummary()
+		for _, w := range workers {
+			sum.merge(w.sum)
+		}
+	}
+	return st, sum, readErr
+}
+
+func flushAll(ws ...io.Writer) error {
+	for _, w := range ws {
+		if f, ok := w.(interface{ Flush() error }); ok {
+			if err := f.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *geoStats) sub(o geoStats) {
+	s.lines -= o.lines
+	s.bad -= o.bad
+	s.total -= o.total
+	s.failed -= o.failed
+}
+
+// geoOut is where a renderer writes: a bufio.Writer or a bytes.Buffer.
+type geoOut interface {
+	io.Writer
+	io.ByteWriter
+	io.StringWriter
 }
 
 // geoRenderer prints records as a table, JSON lines or CSV. The part of a
@@ -376,7 +579,7 @@ type geoRenderer struct {
 	explicit  bool // fields given with --fields: print them even if empty
 	json, csv bool
 	raw       bool
-	w         *bufio.Writer
+	w         geoOut
 
 	cache map[geo.ID]*geoSegments
 	line  []byte
@@ -401,21 +604,22 @@ func (r *geoRenderer) init() {
 	}
 }
 
+// writeCSVHeader writes the header line of the CSV output.
+func (r *geoRenderer) writeCSVHeader(w geoOut) {
+	for i, f := range r.fields {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.WriteString(geoFieldNames[f])
+	}
+	w.WriteByte('\n')
+}
+
 // row renders one address (invalid for --networks) and its record.
 func (r *geoRenderer) row(a netip.Addr, rec *geo.Record) {
 	if !r.json && !r.csv {
 		r.tableRow(a, rec)
 		return
-	}
-	if r.csv && !r.started {
-		r.started = true
-		for i, f := range r.fields {
-			if i > 0 {
-				r.w.WriteByte(',')
-			}
-			r.w.WriteString(geoFieldNames[f])
-		}
-		r.w.WriteByte('\n')
 	}
 	segs := r.segments(rec)
 	b := r.line[:0]
@@ -803,6 +1007,27 @@ func (s *geoSummary) add(rec *geo.Record) {
 			s.cities[k] = c
 		}
 		c.n++
+	}
+}
+
+// merge adds the counts of o to s.
+func (s *geoSummary) merge(o *geoSummary) {
+	s.found += o.found
+	for _, m := range []struct{ dst, src map[string]*geoCount }{{s.countries, o.countries}, {s.cities, o.cities}} {
+		for k, c := range m.src {
+			if d := m.dst[k]; d != nil {
+				d.n += c.n
+			} else {
+				m.dst[k] = c
+			}
+		}
+	}
+	for k, c := range o.asns {
+		if d := s.asns[k]; d != nil {
+			d.n += c.n
+		} else {
+			s.asns[k] = c
+		}
 	}
 }
 
