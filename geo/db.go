@@ -9,8 +9,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -76,9 +76,9 @@ type DB struct {
 
 // generation is one loaded version of the file.
 type generation struct {
-	r     *maxminddb.Reader
-	id    uint64
-	info  Info
+	r      *maxminddb.Reader
+	id     uint64
+	info   Info
 	cache  []atomic.Pointer[cacheEntry]
 	shift  uint
 	places placeCache
