@@ -160,10 +160,10 @@ func OpenBytes(b []byte, name string) (*DB, error) {
 func openGeneration(b []byte, info Info, what string) (*generation, error) {
 	r, err := maxminddb.OpenBytes(b)
 	if err != nil {
-		return nil, fmt.Errorf("geo: %s: %w: %w", what, ErrInvalidDatabase, err)
+		return nil, fmt.Errorf("geo: %s: %w (%w)", what, ErrInvalidDatabase, err)
 	}
 	if err := sanityCheck(r); err != nil {
-		return nil, fmt.Errorf("geo: %s: %w: %w", what, ErrInvalidDatabase, err)
+		return nil, fmt.Errorf("geo: %s: %w (%w)", what, ErrInvalidDatabase, err)
 	}
 	return newGeneration(r, info), nil
 }

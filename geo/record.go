@@ -68,48 +68,129 @@ type ID struct {
 // Enricher over more databases returns zero IDs.
 const maxIDParts = 4
 
-// wire is the union of the schemas this package understands, decoded with
-// maxminddb's reflection decoder: MaxMind's GeoIP2/GeoLite2 (nested maps:
-// country.iso_code, city.names.en, location.latitude), their ASN and ISP
-// databases (autonomous_system_number at the top level or under traits), and
-// the flat schemas of ip-location-db and ipinfo (country_code, city,
-// latitude, state1, asn "AS15169"). Keys that several schemas use with
-// different types (city, country, continent) go through place, which accepts
-// either a map or a string.
+// wire is the union of the schemas this package understands: MaxMind's
+// GeoIP2/GeoLite2 (nested maps: country.iso_code, city.names.en,
+// location.latitude), their ASN and ISP databases (autonomous_system_number
+// at the top level or under traits), and the flat schemas of ip-location-db
+// and ipinfo (country_code, city, latitude, state1, asn "AS15169"). Keys
+// that several schemas use with different types (city, country, continent)
+// go through place, which accepts either a map or a string. Keys it does
+// not know are skipped. It decodes itself with a cursor walk (see
+// UnmarshalMaxMindDBCursor), about five times faster than reflection.
 type wire struct {
-	Country           place      `maxminddb:"country"`
-	RegisteredCountry place      `maxminddb:"registered_country"`
-	CountryCode       string     `maxminddb:"country_code"`
-	CountryName       string     `maxminddb:"country_name"`
-	Continent         place      `maxminddb:"continent"`
-	City              place      `maxminddb:"city"`
-	Subdivisions      firstPlace `maxminddb:"subdivisions"`
-	State1            string     `maxminddb:"state1"`
-	Postal            place      `maxminddb:"postal"`
-	Postcode          string     `maxminddb:"postcode"`
-	Timezone          string     `maxminddb:"timezone"`
-	Location          location   `maxminddb:"location"`
-	Latitude          optFloat   `maxminddb:"latitude"`
-	Longitude         optFloat   `maxminddb:"longitude"`
-	ASN               asnNumber  `maxminddb:"autonomous_system_number"`
-	ASOrg             string     `maxminddb:"autonomous_system_organization"`
-	ASNFlat           asnNumber  `maxminddb:"asn"`
-	ASName            string     `maxminddb:"as_name"`
-	ISP               string     `maxminddb:"isp"`
-	Organization      string     `maxminddb:"organization"`
+	Country           place
+	RegisteredCountry place
+	CountryCode       string
+	CountryName       string
+	Continent         place
+	City              place
+	Subdivisions      firstPlace
+	State1            string
+	Postal            place
+	Postcode          string
+	Timezone          string
+	Location          location
+	Latitude          optFloat
+	Longitude         optFloat
+	ASN               asnNumber
+	ASOrg             string
+	ASNFlat           asnNumber
+	ASName            string
+	ISP               string
+	Organization      string
 	Traits            struct {
-		ASN          asnNumber `maxminddb:"autonomous_system_number"`
-		ASOrg        string    `maxminddb:"autonomous_system_organization"`
-		ISP          string    `maxminddb:"isp"`
-		Organization string    `maxminddb:"organization"`
-	} `maxminddb:"traits"`
+		ASN          asnNumber
+		ASOrg        string
+		ISP          string
+		Organization string
+	}
+}
+
+// UnmarshalMaxMindDBCursor implements mmdbdata.CursorUnmarshaler: one walk
+// over the record's top-level map, at most three levels deep.
+func (w *wire) UnmarshalMaxMindDBCursor(c mmdbdata.Cursor) (mmdbdata.Cursor, error) {
+	return readMap(c, func(key []byte, v mmdbdata.Cursor) (mmdbdata.Cursor, error) {
+		switch string(key) {
+		case "country":
+			return w.Country.UnmarshalMaxMindDBCursor(v)
+		case "registered_country":
+			return w.RegisteredCountry.UnmarshalMaxMindDBCursor(v)
+		case "continent":
+			return w.Continent.UnmarshalMaxMindDBCursor(v)
+		case "city":
+			return w.City.UnmarshalMaxMindDBCursor(v)
+		case "postal":
+			return w.Postal.UnmarshalMaxMindDBCursor(v)
+		case "subdivisions":
+			return w.Subdivisions.UnmarshalMaxMindDBCursor(v)
+		case "country_code":
+			return readStringOrSkip(v, &w.CountryCode)
+		case "country_name":
+			return readStringOrSkip(v, &w.CountryName)
+		case "state1":
+			return readStringOrSkip(v, &w.State1)
+		case "postcode":
+			return readStringOrSkip(v, &w.Postcode)
+		case "timezone":
+			return readStringOrSkip(v, &w.Timezone)
+		case "latitude":
+			return w.Latitude.UnmarshalMaxMindDBCursor(v)
+		case "longitude":
+			return w.Longitude.UnmarshalMaxMindDBCursor(v)
+		case "autonomous_system_number":
+			return w.ASN.UnmarshalMaxMindDBCursor(v)
+		case "autonomous_system_organization":
+			return readStringOrSkip(v, &w.ASOrg)
+		case "asn":
+			return w.ASNFlat.UnmarshalMaxMindDBCursor(v)
+		case "as_name":
+			return readStringOrSkip(v, &w.ASName)
+		case "isp":
+			return readStringOrSkip(v, &w.ISP)
+		case "organization":
+			return readStringOrSkip(v, &w.Organization)
+		case "location":
+			return readMap(v, func(key []byte, v mmdbdata.Cursor) (mmdbdata.Cursor, error) {
+				switch string(key) {
+				case "latitude":
+					return w.Location.Latitude.UnmarshalMaxMindDBCursor(v)
+				case "longitude":
+					return w.Location.Longitude.UnmarshalMaxMindDBCursor(v)
+				case "accuracy_radius":
+					var a asnNumber
+					next, err := a.UnmarshalMaxMindDBCursor(v)
+					w.Location.AccuracyRadius = uint16(min(a, 1<<16-1))
+					return next, err
+				case "time_zone":
+					return readStringOrSkip(v, &w.Location.TimeZone)
+				}
+				return v.Skip()
+			})
+		case "traits":
+			t := &w.Traits
+			return readMap(v, func(key []byte, v mmdbdata.Cursor) (mmdbdata.Cursor, error) {
+				switch string(key) {
+				case "autonomous_system_number":
+					return t.ASN.UnmarshalMaxMindDBCursor(v)
+				case "autonomous_system_organization":
+					return readStringOrSkip(v, &t.ASOrg)
+				case "isp":
+					return readStringOrSkip(v, &t.ISP)
+				case "organization":
+					return readStringOrSkip(v, &t.Organization)
+				}
+				return v.Skip()
+			})
+		}
+		return v.Skip()
+	})
 }
 
 type location struct {
-	Latitude       optFloat `maxminddb:"latitude"`
-	Longitude      optFloat `maxminddb:"longitude"`
-	AccuracyRadius uint16   `maxminddb:"accuracy_radius"`
-	TimeZone       string   `maxminddb:"time_zone"`
+	Latitude       optFloat
+	Longitude      optFloat
+	AccuracyRadius uint16
+	TimeZone       string
 }
 
 // record reduces w to a Record (without Network, Database and id).
@@ -170,7 +251,11 @@ type place struct {
 }
 
 // placeCache is a direct-mapped, lock-free cache of decoded places.
-type placeCache [1 << 12]atomic.Pointer[placeEntry]
+type placeCache [1 << placeCacheBits]atomic.Pointer[placeEntry]
+
+// placeCacheBits sizes the place cache: a City database has some tens of
+// thousands of distinct cities.
+const placeCacheBits = 15
 
 type placeEntry struct {
 	offset     uint
@@ -188,7 +273,7 @@ func (p *place) UnmarshalMaxMindDBCursor(c mmdbdata.Cursor) (mmdbdata.Cursor, er
 		if err != nil {
 			return mmdbdata.Cursor{}, err
 		}
-		slot := &p.cache[(uint64(off)*0x9E3779B97F4A7C15)>>52]
+		slot := &p.cache[(uint64(off)*0x9E3779B97F4A7C15)>>(64-placeCacheBits)]
 		if e := slot.Load(); e != nil && e.offset == off {
 			p.code, p.name = e.code, e.name
 			return c.Skip()

@@ -37,6 +37,7 @@ type geoOptions struct {
 	top       int
 	networks  string
 	raw       bool
+	file      string
 }
 
 func newGeoCmd(e *env) *cobra.Command {
@@ -48,8 +49,8 @@ func newGeoCmd(e *env) *cobra.Command {
 and organisation, from MaxMind DB (mmdb) files such as GeoLite2 City, Country and
 ASN, ip-location-db's or ipinfo's databases, or any other mmdb (shown as its raw
 record). With no IP arguments, addresses are read from standard input, one per
-line (blank lines and lines starting with # are skipped), or pulled out of any
-text with --grep.
+line (blank lines and lines starting with # are skipped), or from --file, or
+pulled out of any text with --grep.
 
 Databases: --db (repeatable; a file, a directory of *.mmdb, or "embedded").
 Without --db, the files listed in $SONDE_GEOIP (colon-separated files or
@@ -84,6 +85,7 @@ be opened or is not a valid mmdb.`,
 	f.BoolVar(&o.summarize, "summarize", false, "print the top countries, ASNs and cities instead of each address")
 	f.IntVar(&o.top, "top", 10, "how many entries each --summarize list shows")
 	f.StringVar(&o.networks, "networks", "", "list the database networks inside this CIDR prefix")
+	f.StringVarP(&o.file, "file", "f", "", "read the addresses from this file instead of standard input")
 	f.BoolVar(&o.raw, "raw", false, "add the raw record of the database that answered (field data)")
 	return cmd
 }
@@ -191,6 +193,18 @@ func runGeo(e *env, o *geoOptions, args []string) error {
 	}
 	var addrs []netip.Addr
 	fromStdin := o.networks == "" && (len(args) == 0 || len(args) == 1 && args[0] == "-")
+	input := e.stdin
+	if o.file != "" {
+		if !fromStdin {
+			return usagef("geo: --file takes no addresses or --networks")
+		}
+		f, err := os.Open(o.file)
+		if err != nil {
+			return usagef("geo: %v", err)
+		}
+		defer f.Close()
+		input = f
+	}
 	if !fromStdin {
 		for _, a := range args {
 			ip, ok := geo.ParseAddr([]byte(a))
@@ -216,7 +230,9 @@ func runGeo(e *env, o *geoOptions, args []string) error {
 			r.fields = slices.DeleteFunc(r.fields, func(f geoField) bool { return f == fData })
 		}
 		if o.networks != "" {
-			r.fields = slices.DeleteFunc(r.fields, func(f geoField) bool { return f == fIP })
+			// The network comes first and there is no address.
+			r.fields = slices.DeleteFunc(r.fields, func(f geoField) bool { return f == fIP || f == fNetwork })
+			r.fields = slices.Insert(r.fields, 0, fNetwork)
 		}
 	}
 
@@ -254,6 +270,7 @@ func runGeo(e *env, o *geoOptions, args []string) error {
 	case o.networks != "":
 		r.w = out
 		for _, db := range dbs {
+			r.enr = geo.NewEnricher(db) // raw records come from the database listed
 			for rec, err := range db.Networks(prefix) {
 				if err != nil {
 					out.Flush()
@@ -274,7 +291,7 @@ func runGeo(e *env, o *geoOptions, args []string) error {
 		st, sum = w.st, w.sum
 	default:
 		var err error
-		st, sum, err = runGeoBulk(e.stdin, out, errw, r, o)
+		st, sum, err = runGeoBulk(input, out, errw, r, o)
 		if err != nil {
 			out.Flush()
 			return err
