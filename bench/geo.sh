@@ -58,6 +58,21 @@ emb=$(median "${ts[@]}")
 emb_rate=$(echo "1000000 / $emb" | bc -l)
 echo "sonde geo --json embedded, 1M addresses   median $emb s  (${ts[*]})"
 
+# CPU seconds (user + sys) of one run: the wall-clock rates above depend on
+# what else the (shared) machine runs; this does much less.
+cpu_secs() {
+  local TIMEFORMAT='%U %S' t
+  t=$( { time "$@" >/dev/null 2>&1; } 2>&1)
+  echo "$t" | awk '{printf "%.3f\n", $1 + $2}'
+}
+cs=(); ce=()
+for ((i = 0; i < ROUNDS; i++)); do
+  cs+=("$(cpu_secs bash -c "'$SONDE' geo --json --db '$CITY' <'$ADDRS'")")
+  ce+=("$(cpu_secs bash -c "'$SONDE' geo --json --db embedded <'$ADDRS'")")
+done
+city_cpu=$(median "${cs[@]}")
+emb_cpu=$(median "${ce[@]}")
+
 fmt() { printf "%.0f" "$1"; }
 ratio() { printf "%.0f" "$(echo "$1 / $2" | bc -l)"; }
 verdict() { if [ "$(echo "$1 >= $2" | bc -l)" = 1 ]; then echo "≥ $2: met"; else echo "< $2: NOT met"; fi; }
@@ -65,12 +80,14 @@ echo
 echo "mmdblookup:           $(fmt "$peer_rate") addresses/s"
 echo "sonde geo (City):     $(fmt "$city_rate") addresses/s  ($(ratio "$city_rate" "$peer_rate")× mmdblookup; target $(verdict "$city_rate" 300000))"
 echo "sonde geo (embedded): $(fmt "$emb_rate") addresses/s  ($(ratio "$emb_rate" "$peer_rate")× mmdblookup; target $(verdict "$emb_rate" 500000))"
-echo "(machine load: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "CPU time per 1M addresses (user+sys, median): City $city_cpu s, embedded $emb_cpu s"
+echo "(machine load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores)"
 
 record "| what | mmdblookup | sonde | sonde/mmdblookup (rate) |
 |---|---|---|---|
 | differential, GeoLite2-City | — | $diff_line | — |
 | 1M addresses → JSON lines, GeoLite2-City | $(fmt "$peer_rate")/s ($PEER_N addresses, $MED1 s) | $(fmt "$city_rate")/s ($MED2 s; target $(verdict "$city_rate" 300000)) | $(ratio "$city_rate" "$peer_rate")× |
 | 1M addresses → JSON lines, embedded iptoasn-country | — | $(fmt "$emb_rate")/s ($emb s; target $(verdict "$emb_rate" 500000)) | $(ratio "$emb_rate" "$peer_rate")× |
+| CPU time (user+sys) per 1M addresses | — | City $city_cpu s, embedded $emb_cpu s | — |
 
 Load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (shared)."

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // replace writes src's bytes to a temporary file and renames it over dst,
@@ -97,6 +99,9 @@ func TestReload(t *testing.T) {
 	if err := lookupErr.Load(); err != nil {
 		t.Fatalf("lookup during reloads: %v", err)
 	}
+	// Close stops the watching goroutine.
+	db.Close()
+	goleak.VerifyNone(t)
 }
 
 func TestReloadManual(t *testing.T) {

@@ -476,10 +476,16 @@ func runGeoBulk(in io.Reader, out, errw io.Writer, proto *geoRenderer, o *geoOpt
 		w := newGeoWorker(proto, o)
 		workers[i] = w
 		wg.Go(func() {
-			var ob bytes.Buffer
-			w.r.w = &ob
+			var tb bytes.Buffer // the table's output
+			var ob []byte       // JSON or CSV lines, appended in place
+			w.r.w, w.r.out = &tb, &ob
 			for c := range work {
-				ob.Reset()
+				select {
+				case ob = <-outFree:
+				default:
+					ob = make([]byte, 0, 4*len(c.in))
+				}
+				tb.Reset()
 				w.errs.Reset()
 				before := w.st
 				n := c.line
@@ -492,21 +498,18 @@ func runGeoBulk(in io.Reader, out, errw io.Writer, proto *geoRenderer, o *geoOpt
 					b = b[i+1:]
 				}
 				w.r.flush() // a table prints the rows of each chunk
-				select {
-				case c.out = <-outFree:
-				default:
-				}
-				c.out = append(c.out[:0], ob.Bytes()...)
+				c.out = append(ob, tb.Bytes()...)
+				ob = nil
 				if w.errs.Len() > 0 {
 					c.errs = append([]byte(nil), w.errs.Bytes()...)
 				}
+				c.st = w.st
+				c.st.sub(before)
 				select {
 				case free <- c.in[:0]:
 				default:
 				}
 				c.in = nil
-				c.st = w.st
-				c.st.sub(before)
 				done <- c
 			}
 		})
@@ -600,6 +603,9 @@ type geoRenderer struct {
 
 	cache map[geo.ID]*geoSegments
 	line  []byte
+	// out, when set, is where JSON and CSV lines are appended (a bulk
+	// worker's chunk output), rather than written to w.
+	out *[]byte
 	segs  [][]byte
 
 	// table: rows are kept in blocks; the first block decides the columns.
@@ -640,6 +646,9 @@ func (r *geoRenderer) row(a netip.Addr, rec *geo.Record) {
 	}
 	segs := r.segments(rec)
 	b := r.line[:0]
+	if r.out != nil {
+		b = *r.out
+	}
 	if r.json {
 		b = append(b, '{')
 	}
@@ -696,6 +705,10 @@ func (r *geoRenderer) row(a netip.Addr, rec *geo.Record) {
 		b = append(b, '}')
 	}
 	b = append(b, '\n')
+	if r.out != nil {
+		*r.out = b
+		return
+	}
 	r.w.Write(b)
 	r.line = b
 }
