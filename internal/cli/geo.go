@@ -605,8 +605,8 @@ type geoRenderer struct {
 	line  []byte
 	// out, when set, is where JSON and CSV lines are appended (a bulk
 	// worker's chunk output), rather than written to w.
-	out *[]byte
-	segs  [][]byte
+	out  *[]byte
+	segs [][]byte
 
 	// table: rows are kept in blocks; the first block decides the columns.
 	rows    [][]string
