@@ -57,6 +57,16 @@ func (r *Record) Known() bool {
 // and must not be cached on.
 func (r *Record) ID() ID { return r.id }
 
+// Hash returns a hash of id, for caches indexed by ID.
+func (id ID) Hash() uint64 {
+	h := uint64(0x9E3779B97F4A7C15)
+	for _, p := range id.parts {
+		h = (h ^ p) * 0xBF58476D1CE4E5B9
+		h ^= h >> 31
+	}
+	return h
+}
+
 // ID is the comparable identity of a record's data, see Record.ID.
 type ID struct {
 	// parts holds, for each database consulted, its generation in the high

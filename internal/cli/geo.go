@@ -17,11 +17,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"sonde/geo"
 )
@@ -194,6 +196,9 @@ func runGeo(e *env, o *geoOptions, args []string) error {
 	var addrs []netip.Addr
 	fromStdin := o.networks == "" && (len(args) == 0 || len(args) == 1 && args[0] == "-")
 	input := e.stdin
+	if fromStdin && o.file == "" && isTerminal(e.stdin) {
+		return usagef("geo: give addresses as arguments, with --file, or on standard input (see --help)")
+	}
 	if o.file != "" {
 		if !fromStdin {
 			return usagef("geo: --file takes no addresses or --networks")
@@ -314,6 +319,17 @@ func runGeo(e *env, o *geoOptions, args []string) error {
 		return fmt.Errorf("geo: %s", strings.Join(parts, "; "))
 	}
 	return nil
+}
+
+// isTerminal reports whether r is a terminal, where a bulk run would wait
+// for typing that nobody intends.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 type geoStats struct {
@@ -601,12 +617,11 @@ type geoRenderer struct {
 	raw       bool
 	w         geoOut
 
-	cache map[geo.ID]*geoSegments
+	cache *geoSegCache
 	line  []byte
 	// out, when set, is where JSON and CSV lines are appended (a bulk
 	// worker's chunk output), rather than written to w.
-	out  *[]byte
-	segs [][]byte
+	out *[]byte
 
 	// table: rows are kept in blocks; the first block decides the columns.
 	rows    [][]string
@@ -618,7 +633,9 @@ type geoRenderer struct {
 const tableBlock = 256
 
 func (r *geoRenderer) init() {
-	r.cache = make(map[geo.ID]*geoSegments)
+	if r.cache == nil {
+		r.cache = newGeoSegCache()
+	}
 	if !r.raw && !slices.Contains(r.fields, fData) {
 		return
 	}
@@ -726,10 +743,29 @@ func appendQuoted(b []byte, app func([]byte) []byte, q bool) []byte {
 }
 
 // geoSegments holds the rendering of each field of a record: field i is
-// buf[ends[i-1]:ends[i]].
+// buf[ends[i]:ends[i+1]].
 type geoSegments struct {
+	id   geo.ID
 	buf  []byte
 	ends [numGeoFields + 1]uint32
+}
+
+// geoSegCache is a direct-mapped, lock-free cache of rendered records by
+// geo.ID, shared by the bulk workers: each distinct record is rendered
+// about once, whatever worker meets it first.
+type geoSegCache struct {
+	slots []atomic.Pointer[geoSegments]
+	shift uint
+}
+
+const geoSegCacheBits = 18
+
+func newGeoSegCache() *geoSegCache {
+	return &geoSegCache{slots: make([]atomic.Pointer[geoSegments], 1<<geoSegCacheBits), shift: 64 - geoSegCacheBits}
+}
+
+func (c *geoSegCache) slot(id geo.ID) *atomic.Pointer[geoSegments] {
+	return &c.slots[id.Hash()>>c.shift]
 }
 
 func (s *geoSegments) field(i int) []byte { return s.buf[s.ends[i]:s.ends[i+1]] }
@@ -738,8 +774,10 @@ func (s *geoSegments) field(i int) []byte { return s.buf[s.ends[i]:s.ends[i+1]] 
 // per-address fields), from the cache when rec's ID was seen before.
 func (r *geoRenderer) segments(rec *geo.Record) *geoSegments {
 	id := rec.ID()
+	var slot *atomic.Pointer[geoSegments]
 	if id != (geo.ID{}) {
-		if s, ok := r.cache[id]; ok {
+		slot = r.cache.slot(id)
+		if s := slot.Load(); s != nil && s.id == id {
 			return s
 		}
 	}
@@ -747,7 +785,7 @@ func (r *geoRenderer) segments(rec *geo.Record) *geoSegments {
 	if slices.Contains(r.fields, fData) && rec.Found() && (r.raw || !rec.Known()) {
 		raw = r.rawRecord(rec)
 	}
-	s := &geoSegments{}
+	s := &geoSegments{id: id}
 	var tmp [512]byte
 	b := tmp[:0]
 	for i, f := range r.fields {
@@ -757,11 +795,8 @@ func (r *geoRenderer) segments(rec *geo.Record) *geoSegments {
 		s.ends[i+1] = uint32(len(b))
 	}
 	s.buf = bytes.Clone(b)
-	if id != (geo.ID{}) {
-		if len(r.cache) >= 1<<20 {
-			clear(r.cache) // bound memory across database reloads
-		}
-		r.cache[id] = s
+	if slot != nil {
+		slot.Store(s)
 	}
 	return s
 }
