@@ -68,7 +68,8 @@ type DB struct {
 	cur atomic.Pointer[generation]
 
 	mu       sync.Mutex // serialises reloads
-	stat     fileStamp
+	stat     fileStamp  // of the version in service
+	failed   fileStamp  // of the last file that failed to load
 	done     chan struct{}
 	wg       sync.WaitGroup
 	closeOne sync.Once
@@ -243,7 +244,8 @@ func stampOf(fi fs.FileInfo) fileStamp {
 // Reload reopens the file if it has changed since it was loaded and swaps
 // the new version in atomically: lookups in flight finish on the old one,
 // later lookups see the new one. It reports whether a new version was
-// loaded. On error the DB keeps answering from the version it had.
+// loaded. On error the DB keeps answering from the version it had, and the
+// same broken file is not tried again until it changes.
 func (db *DB) Reload() (bool, error) {
 	if db.path == "" {
 		return false, nil
@@ -254,11 +256,13 @@ func (db *DB) Reload() (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("geo: %w", err)
 	}
-	if stampOf(fi) == db.stat {
-		return false, nil
+	st := stampOf(fi)
+	if st == db.stat || st == db.failed {
+		return false, nil // unchanged, or the same broken file as last time
 	}
 	g, st, err := db.load()
 	if err != nil {
+		db.failed = stampOf(fi)
 		return false, err
 	}
 	db.cur.Store(g)
@@ -347,8 +351,9 @@ func (g *generation) invalid(addr netip.Addr, err error) error {
 // Decode looks addr up and decodes the database's whole record for it into
 // v, as maxminddb's Result.Decode does: a pointer to a struct with
 // `maxminddb:"key"` tags, or to an `any` for a generic view (maps, slices,
-// strings, numbers). It returns the network that holds addr and whether
-// the database had data for it.
+// strings, numbers). The values are copies: none refers to the database's
+// memory. It returns the network that holds addr and whether the database
+// had data for it.
 func (db *DB) Decode(addr netip.Addr, v any) (netip.Prefix, bool, error) {
 	g := db.cur.Load()
 	defer runtime.KeepAlive(g)

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -39,7 +41,13 @@ func TestReload(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "geo.mmdb")
 	replace(t, path, readTest(t, "GeoIP2-Country-Test.mmdb"))
 	reloads := make(chan error, 10)
-	db, err := Open(path, &Config{ReloadInterval: 5 * time.Millisecond, OnReload: func(err error) { reloads <- err }})
+	db, err := Open(path, &Config{ReloadInterval: 5 * time.Millisecond, OnReload: func(err error) {
+		select {
+		case reloads <- err:
+		default:
+			t.Error("more reloads than expected")
+		}
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +81,10 @@ func TestReload(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the replaced file was not picked up")
 	}
+	// The old version is unmapped once unreachable: collect it while the
+	// other goroutines keep looking up.
+	runtime.GC()
+	runtime.GC()
 	after, err := db.Lookup(a)
 	if err != nil || after.City == "" || db.Info().Type != "GeoIP2-City" {
 		t.Fatalf("after: %+v, %v, type %q", after, err, db.Info().Type)
@@ -98,6 +110,30 @@ func TestReload(t *testing.T) {
 	wg.Wait()
 	if err := lookupErr.Load(); err != nil {
 		t.Fatalf("lookup during reloads: %v", err)
+	}
+	// The first version was unmapped once replaced: of the files that
+	// were at path and are now deleted, only the one in service (the City
+	// database, replaced by the broken file) is still mapped.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runtime.GC()
+		maps, err := os.ReadFile("/proc/self/maps")
+		if err != nil {
+			t.Skip("no /proc/self/maps")
+		}
+		inodes := map[string]bool{}
+		for _, l := range strings.Split(string(maps), "\n") {
+			if f := strings.Fields(l); len(f) >= 6 && strings.HasSuffix(l, path+" (deleted)") {
+				inodes[f[4]] = true
+			}
+		}
+		if len(inodes) <= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a replaced version of %s is still mapped", path)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	// Close stops the watching goroutine.
 	db.Close()
