@@ -419,6 +419,14 @@ type geoChunk struct {
 
 const geoChunkSize = 256 << 10
 
+// geoMaxLine bounds the memory a line without a newline can take: longer
+// lines are handled in pieces.
+const geoMaxLine = 16 << 20
+
+func isAddrRune(r rune) bool {
+	return r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F' || r == ':' || r == '.'
+}
+
 // runGeoBulk reads lines from in in chunks, has them looked up and rendered
 // by one worker per CPU (one for the table, whose first rows decide its
 // columns), and writes their output in input order.
@@ -471,7 +479,16 @@ func runGeoBulk(in io.Reader, out, errw io.Writer, proto *geoRenderer, o *geoOpt
 					}
 					return
 				}
-				if i := bytes.LastIndexByte(buf, '\n'); i >= 0 && (short || len(buf) >= cap(buf)/2) {
+				i := bytes.LastIndexByte(buf, '\n')
+				if i < 0 && len(buf) >= geoMaxLine {
+					// A line this long is not an address; for --grep,
+					// cut it where no address can be split.
+					i = bytes.LastIndexFunc(buf, func(r rune) bool { return !isAddrRune(r) })
+					if i < 0 {
+						i = len(buf) - 1
+					}
+				}
+				if i >= 0 && (short || len(buf) >= cap(buf)/2) {
 					carry = append(carry[:0], buf[i+1:]...)
 					c := &geoChunk{seq: seq, line: line, in: buf[:i+1]}
 					line += bytes.Count(c.in, []byte{'\n'})
