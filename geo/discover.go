@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -95,4 +96,58 @@ func MMDBFiles(dir string) []string {
 		return strings.Compare(a, b)
 	})
 	return files
+}
+
+// EmbeddedPath is the name OpenPaths and OpenDefault take for the embedded
+// database.
+const EmbeddedPath = "embedded"
+
+// OpenPaths opens the databases at paths, in order: files, directories (all
+// their *.mmdb files, see MMDBFiles) and EmbeddedPath. cfg applies to every
+// file (its Name is ignored). On error, the databases already opened are
+// closed.
+func OpenPaths(paths []string, cfg *Config) ([]*DB, error) {
+	var c Config
+	if cfg != nil {
+		c = *cfg
+		c.Name = ""
+	}
+	var dbs []*DB
+	fail := func(err error) ([]*DB, error) {
+		for _, d := range dbs {
+			d.Close()
+		}
+		return nil, err
+	}
+	for _, p := range paths {
+		if p == EmbeddedPath {
+			db, err := Embedded()
+			if err != nil {
+				return fail(err)
+			}
+			dbs = append(dbs, db)
+			continue
+		}
+		files := []string{p}
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			if files = MMDBFiles(p); len(files) == 0 {
+				return fail(fmt.Errorf("geo: no *.mmdb file in %s: %w", p, os.ErrNotExist))
+			}
+		}
+		for _, f := range files {
+			db, err := Open(f, &c)
+			if err != nil {
+				return fail(err)
+			}
+			dbs = append(dbs, db)
+		}
+	}
+	return dbs, nil
+}
+
+// OpenDefault opens the databases Discover finds (with os.Getenv), then the
+// embedded one: what "sonde geo" uses without --db, and what other tools
+// pass to NewEnricher.
+func OpenDefault(cfg *Config) ([]*DB, error) {
+	return OpenPaths(append(Discover(nil), EmbeddedPath), cfg)
 }

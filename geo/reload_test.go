@@ -193,3 +193,29 @@ func TestDiscover(t *testing.T) {
 		t.Errorf("SearchDirs = %q", dirs)
 	}
 }
+
+func TestOpenPaths(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"GeoLite2-ASN-Test.mmdb", "GeoIP2-City-Test.mmdb"} {
+		if err := os.WriteFile(filepath.Join(dir, n), readTest(t, n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dbs, err := OpenPaths([]string{dir, EmbeddedPath}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, db := range dbs {
+		names = append(names, db.Info().Name)
+	}
+	if want := []string{"GeoIP2-City-Test", "GeoLite2-ASN-Test", EmbeddedName}; strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("OpenPaths opened %q, want %q", names, want)
+	}
+	if _, err := OpenPaths([]string{testData}, nil); !errors.Is(err, ErrInvalidDatabase) {
+		t.Errorf("OpenPaths(a directory with broken databases) = %v, want ErrInvalidDatabase", err)
+	}
+	if _, err := OpenPaths([]string{t.TempDir()}, nil); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("OpenPaths(an empty directory) = %v, want ErrNotExist", err)
+	}
+}

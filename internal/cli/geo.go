@@ -136,43 +136,10 @@ func parseGeoFields(s string) ([]geoField, error) {
 
 // openGeoDBs opens the databases the flags or the environment name.
 func openGeoDBs(names []string, cfg *geo.Config) ([]*geo.DB, error) {
-	var paths []string
 	if len(names) == 0 {
-		paths = append(geo.Discover(nil), "embedded")
+		return geo.OpenDefault(cfg)
 	}
-	for _, n := range names {
-		if n == "embedded" {
-			paths = append(paths, n)
-			continue
-		}
-		if fi, err := os.Stat(n); err == nil && fi.IsDir() {
-			files := geo.MMDBFiles(n)
-			if len(files) == 0 {
-				return nil, fmt.Errorf("geo: no *.mmdb file in %s", n)
-			}
-			paths = append(paths, files...)
-			continue
-		}
-		paths = append(paths, n)
-	}
-	var dbs []*geo.DB
-	for _, p := range paths {
-		var db *geo.DB
-		var err error
-		if p == "embedded" {
-			db, err = geo.Embedded()
-		} else {
-			db, err = geo.Open(p, cfg)
-		}
-		if err != nil {
-			for _, d := range dbs {
-				d.Close()
-			}
-			return nil, err
-		}
-		dbs = append(dbs, db)
-	}
-	return dbs, nil
+	return geo.OpenPaths(names, cfg)
 }
 
 func runGeo(e *env, o *geoOptions, args []string) error {
@@ -249,7 +216,7 @@ func runGeo(e *env, o *geoOptions, args []string) error {
 	dbs, err := openGeoDBs(o.dbs, cfg)
 	if err != nil {
 		var pe *fs.PathError
-		if errors.Is(err, geo.ErrInvalidDatabase) || errors.As(err, &pe) || strings.HasPrefix(err.Error(), "geo: no *.mmdb") {
+		if errors.Is(err, geo.ErrInvalidDatabase) || errors.As(err, &pe) || errors.Is(err, fs.ErrNotExist) {
 			return asUsage(err)
 		}
 		return err
