@@ -11,7 +11,9 @@
 // several databases into one answer (a City database for the place, an
 // ASN database for the network owner). Embedded returns a public-domain
 // country database compiled into the package, so that geolocation works
-// with no download; Discover finds installed databases.
+// with no download; Discover finds installed databases, and OpenDefault
+// opens them followed by the embedded one (what "sonde geo" does without
+// --db, and what trace and sniff pass to NewEnricher).
 //
 // The answers are estimates. A database locates the registrant of an
 // address block, or where its publisher measured the block to be used; a
