@@ -82,7 +82,7 @@ type generation struct {
 	info   Info
 	cache  []atomic.Pointer[cacheEntry]
 	shift  uint
-	places placeCache
+	places *placeCache
 }
 
 type cacheEntry struct {
@@ -109,6 +109,9 @@ func newGeneration(r *maxminddb.Reader, info Info) *generation {
 	}
 	g.cache = make([]atomic.Pointer[cacheEntry], 1<<bits)
 	g.shift = 64 - bits
+	// Places (countries, regions, cities) are fewer than records, but
+	// a City database has tens of thousands of cities.
+	g.places = newPlaceCache(bits - 1)
 	g.info.Type = r.Metadata.DatabaseType
 	g.info.Description = r.Metadata.Description["en"]
 	if e := r.Metadata.BuildEpoch; e <= 1<<40 {
@@ -339,8 +342,10 @@ func (db *DB) Lookup(addr netip.Addr) (Record, error) {
 
 // usePlaceCache has w's places decode through g's place cache.
 func (g *generation) usePlaceCache(w *wire) {
-	for _, p := range []*place{&w.Country, &w.RegisteredCountry, &w.Continent, &w.City, &w.Postal, &w.Subdivisions.place} {
-		p.cache = &g.places
+	// Postal codes are many and cheap to decode: they would only evict
+	// cities from the cache.
+	for _, p := range []*place{&w.Country, &w.RegisteredCountry, &w.Continent, &w.City, &w.Subdivisions.place} {
+		p.cache = g.places
 	}
 }
 

@@ -261,11 +261,14 @@ type place struct {
 }
 
 // placeCache is a direct-mapped, lock-free cache of decoded places.
-type placeCache [1 << placeCacheBits]atomic.Pointer[placeEntry]
+type placeCache struct {
+	slots []atomic.Pointer[placeEntry]
+	shift uint
+}
 
-// placeCacheBits sizes the place cache: a City database has some tens of
-// thousands of distinct cities.
-const placeCacheBits = 15
+func newPlaceCache(bits uint) *placeCache {
+	return &placeCache{slots: make([]atomic.Pointer[placeEntry], 1<<bits), shift: 64 - bits}
+}
 
 type placeEntry struct {
 	offset     uint
@@ -283,7 +286,7 @@ func (p *place) UnmarshalMaxMindDBCursor(c mmdbdata.Cursor) (mmdbdata.Cursor, er
 		if err != nil {
 			return mmdbdata.Cursor{}, err
 		}
-		slot := &p.cache[(uint64(off)*0x9E3779B97F4A7C15)>>(64-placeCacheBits)]
+		slot := &p.cache.slots[(uint64(off)*0x9E3779B97F4A7C15)>>p.cache.shift]
 		if e := slot.Load(); e != nil && e.offset == off {
 			p.code, p.name = e.code, e.name
 			return c.Skip()
