@@ -410,65 +410,9 @@ func runGeoBulk(in io.Reader, out, errw io.Writer, proto *geoRenderer, o *geoOpt
 	var readErr error
 	var wg sync.WaitGroup
 
-	// Reader: cut the input into chunks of whole lines.
 	go func() {
 		defer close(work)
-		var carry []byte
-		seq, line := 0, 1
-		for {
-			var buf []byte
-			select {
-			case buf = <-free:
-			default:
-				buf = make([]byte, 0, geoChunkSize)
-			}
-			if cap(buf) > 4*geoChunkSize {
-				buf = make([]byte, 0, geoChunkSize) // after a long line
-			}
-			buf = append(buf[:0], carry...)
-			for {
-				if len(buf) == cap(buf) {
-					buf = slices.Grow(buf, cap(buf)) // a line longer than a chunk
-				}
-				want := cap(buf) - len(buf)
-				n, err := in.Read(buf[len(buf):cap(buf)])
-				buf = buf[:len(buf)+n]
-				short := n < want
-				if err != nil {
-					if err != io.EOF {
-						readErr = fmt.Errorf("geo: reading input: %w", err)
-					}
-					if len(buf) > 0 {
-						select {
-						case work <- &geoChunk{seq: seq, line: line, in: buf}:
-						case <-stop:
-						}
-					}
-					return
-				}
-				i := bytes.LastIndexByte(buf, '\n')
-				if i < 0 && len(buf) >= geoMaxLine {
-					// A line this long is not an address; for --grep,
-					// cut it where no address can be split.
-					i = bytes.LastIndexFunc(buf, func(r rune) bool { return !isAddrRune(r) })
-					if i < 0 {
-						i = len(buf) - 1
-					}
-				}
-				if i >= 0 && (short || len(buf) >= cap(buf)/2) {
-					carry = append(carry[:0], buf[i+1:]...)
-					c := &geoChunk{seq: seq, line: line, in: buf[:i+1]}
-					line += bytes.Count(c.in, []byte{'\n'})
-					seq++
-					select {
-					case work <- c:
-					case <-stop:
-						return
-					}
-					break
-				}
-			}
-		}
+		readErr = readGeoChunks(in, work, free, stop)
 	}()
 
 	workers := make([]*geoWorker, nw)
@@ -563,6 +507,68 @@ func runGeoBulk(in io.Reader, out, errw io.Writer, proto *geoRenderer, o *geoOpt
 		}
 	}
 	return st, sum, readErr
+}
+
+// readGeoChunks cuts the input into chunks of whole lines (of about
+// geoChunkSize, or less when the input trickles in) and sends them to work,
+// numbered, until the end of the input or stop.
+func readGeoChunks(in io.Reader, work chan<- *geoChunk, free <-chan []byte, stop <-chan struct{}) error {
+	var carry []byte
+	seq, line := 0, 1
+	for {
+		var buf []byte
+		select {
+		case buf = <-free:
+		default:
+			buf = make([]byte, 0, geoChunkSize)
+		}
+		if cap(buf) > 4*geoChunkSize {
+			buf = make([]byte, 0, geoChunkSize) // after a long line
+		}
+		buf = append(buf[:0], carry...)
+		for {
+			if len(buf) == cap(buf) {
+				buf = slices.Grow(buf, cap(buf)) // a line longer than a chunk
+			}
+			want := cap(buf) - len(buf)
+			n, err := in.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			short := n < want
+			if err != nil {
+				if len(buf) > 0 {
+					select {
+					case work <- &geoChunk{seq: seq, line: line, in: buf}:
+					case <-stop:
+					}
+				}
+				if err != io.EOF {
+					return fmt.Errorf("geo: reading input: %w", err)
+				}
+				return nil
+			}
+			i := bytes.LastIndexByte(buf, '\n')
+			if i < 0 && len(buf) >= geoMaxLine {
+				// A line this long is not an address; for --grep,
+				// cut it where no address can be split.
+				i = bytes.LastIndexFunc(buf, func(r rune) bool { return !isAddrRune(r) })
+				if i < 0 {
+					i = len(buf) - 1
+				}
+			}
+			if i >= 0 && (short || len(buf) >= cap(buf)/2) {
+				carry = append(carry[:0], buf[i+1:]...)
+				c := &geoChunk{seq: seq, line: line, in: buf[:i+1]}
+				line += bytes.Count(c.in, []byte{'\n'})
+				seq++
+				select {
+				case work <- c:
+				case <-stop:
+					return nil
+				}
+				break
+			}
+		}
+	}
 }
 
 func flushAll(ws ...io.Writer) error {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -371,5 +372,38 @@ func BenchmarkGeoRender(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r.row(a, &rec)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// TestGeoStreaming checks that input trickling in (tail -f | sonde geo) is
+// answered line by line, not when the input ends.
+func TestGeoStreaming(t *testing.T) {
+	pr, pw := io.Pipe()
+	outc := make(chan string, 100)
+	w := writerFunc(func(b []byte) (int, error) { outc <- string(b); return len(b), nil })
+	done := make(chan int)
+	go func() {
+		done <- Main(context.Background(), []string{"geo", "--json", "--db", cityDB}, pr, w, io.Discard)
+	}()
+	for _, a := range []string{"81.2.69.142", "2001:218::1"} {
+		if _, err := pw.Write([]byte(a + "\n")); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case s := <-outc:
+			if !strings.Contains(s, `"ip":"`+a+`"`) {
+				t.Errorf("output %q for %s", s, a)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no output for %s before the input ended", a)
+		}
+	}
+	pw.Close()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d", code)
 	}
 }
