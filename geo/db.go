@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/oschwald/maxminddb-golang/v2"
@@ -238,9 +237,7 @@ type fileStamp struct {
 
 func stampOf(fi fs.FileInfo) fileStamp {
 	s := fileStamp{size: fi.Size(), mtime: fi.ModTime()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		s.dev, s.ino = uint64(st.Dev), st.Ino
-	}
+	s.dev, s.ino = fileID(fi)
 	return s
 }
 

@@ -3,6 +3,7 @@ package geo
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -40,7 +41,7 @@ func NewEnricher(dbs ...*DB) *Enricher {
 }
 
 // DBs returns the databases of e, in order of preference.
-func (e *Enricher) DBs() []*DB { return e.dbs }
+func (e *Enricher) DBs() []*DB { return slices.Clone(e.dbs) }
 
 // Lookup returns the merged answer of e's databases for addr. Network is
 // that of the first database that had data (or of the first database when
