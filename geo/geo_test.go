@@ -269,6 +269,9 @@ func TestFlatSchema(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if name, ok := countryNames[got.CountryCode]; ok && got.Country != name {
+			t.Fatalf("Lookup(%s).Country = %q, want %q for %s", rec.Network.Addr(), got.Country, name, got.CountryCode)
+		}
 		if got.CountryCode == "" || got.CountryCode != raw["country_code"] || got.Network != rec.Network || got.Database != EmbeddedName {
 			t.Fatalf("Lookup(%s) = %+v; raw record %v, network %s", rec.Network.Addr(), got, raw, rec.Network)
 		}

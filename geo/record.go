@@ -23,7 +23,7 @@ type Record struct {
 	Database string
 
 	CountryCode   string  // ISO 3166-1 alpha-2 code, e.g. "GB"
-	Country       string  // English name of the country, e.g. "United Kingdom"
+	Country       string  // English name of the country, e.g. "United Kingdom" (from CLDR when the database gives only the code)
 	ContinentCode string  // two-letter continent code, e.g. "EU"
 	Region        string  // English name of the first subdivision (state, province)
 	City          string  // English name of the city
@@ -210,6 +210,10 @@ func (w *wire) record() Record {
 	r.Country = first(w.Country.name, w.CountryName)
 	if r.Country == "" && r.CountryCode == w.RegisteredCountry.code {
 		r.Country = w.RegisteredCountry.name
+	}
+	if r.Country == "" && r.CountryCode != "" && w.CountryCode != "" {
+		// A flat database gives the code only.
+		r.Country = countryNames[r.CountryCode]
 	}
 	r.ContinentCode = w.Continent.code
 	r.Region = first(w.Subdivisions.name, w.Subdivisions.code)
