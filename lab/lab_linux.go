@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -139,6 +140,9 @@ func Up(ctx context.Context, t Topology, cfg *Config) (_ *Lab, err error) {
 		}
 	}
 	logf("routes and faults set")
+	if err := l.waitLinks(ctx); err != nil {
+		return nil, err
+	}
 	if err := l.startServices(); err != nil {
 		return nil, err
 	}
@@ -234,7 +238,8 @@ func (l *Lab) configureNode(spec *NodeSpec) error {
 		}
 		sysctls = append(sysctls, [2]string{"net.ipv4.icmp_ratelimit", ms}, [2]string{"net.ipv6.icmp.ratelimit", ms})
 		if rl == NoRateLimit {
-			sysctls = append(sysctls, [2]string{"net.ipv4.icmp_msgs_per_sec", "0"})
+			// The host-wide budget too (0 there would mean no ICMP at all).
+			sysctls = append(sysctls, [2]string{"net.ipv4.icmp_msgs_per_sec", "1000000"}, [2]string{"net.ipv4.icmp_msgs_burst", "100000"})
 		}
 	}
 	for _, kv := range sysctls {
@@ -412,6 +417,49 @@ func (l *Lab) route(spec *NodeSpec) error {
 		if err := h.RouteAdd(nr); err != nil {
 			return fmt.Errorf("lab: %s: route to %s: %w", n.Name, r.Dst, err)
 		}
+	}
+	return nil
+}
+
+// waitLinks waits until every link of the lab is operationally up. The
+// kernel turns a new veth's carrier on, and activates its queueing
+// discipline, from a deferred work item that may run up to a second later;
+// until then frames sent on it are dropped.
+func (l *Lab) waitLinks(ctx context.Context) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for _, n := range l.nodes {
+		h, err := n.handle()
+		if err != nil {
+			return err
+		}
+		for {
+			links, err := h.LinkList()
+			if err != nil {
+				h.Close()
+				return fmt.Errorf("lab: %s: %w", n.Name, err)
+			}
+			down := ""
+			for _, link := range links {
+				a := link.Attrs()
+				if a.Name != "lo" && a.OperState != netlink.OperUp {
+					down = a.Name
+				}
+			}
+			if down == "" {
+				break
+			}
+			if time.Now().After(deadline) {
+				h.Close()
+				return fmt.Errorf("lab: %s: link %s is not up after 5s", n.Name, down)
+			}
+			select {
+			case <-ctx.Done():
+				h.Close()
+				return ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		h.Close()
 	}
 	return nil
 }

@@ -195,6 +195,7 @@ func (d *Decoder) AppendJSON(b []byte) []byte {
 				w.u("icmp.ident", uint64(p.Id))
 				w.u("icmp.seq", uint64(p.Seq))
 			}
+			d.appendQuoteJSON(&w, false)
 			w.end()
 		case layers.LayerTypeICMPv6:
 			p := &d.ICMPv6
@@ -206,6 +207,7 @@ func (d *Decoder) AppendJSON(b []byte) []byte {
 				w.x("icmpv6.echo.identifier", uint64(be16(p.Payload)), 4)
 				w.u("icmpv6.echo.sequence_number", uint64(be16(p.Payload[2:])))
 			}
+			d.appendQuoteJSON(&w, true)
 			w.end()
 		case layers.LayerTypeDNS:
 			m := &d.DNS
@@ -253,6 +255,50 @@ func (d *Decoder) AppendJSON(b []byte) []byte {
 		}
 	}
 	return append(w.b, '}')
+}
+
+// appendQuoteJSON adds, inside an ICMP error's object, the header it
+// quotes, nested as tshark's JSON nests it: an ip (or ipv6) object, then
+// the transport's.
+func (d *Decoder) appendQuoteJSON(w *jsonW, v6 bool) {
+	q, ok := d.Quote()
+	if !ok {
+		return
+	}
+	if v6 {
+		w.obj("ipv6")
+		w.u("ipv6.nxt", uint64(q.Proto))
+		w.u("ipv6.hlim", uint64(q.TTL))
+		w.key("ipv6.src")
+		w.b = append(q.Src.AppendTo(w.b), '"')
+		w.key("ipv6.dst")
+		w.b = append(q.Dst.AppendTo(w.b), '"')
+	} else {
+		w.obj("ip")
+		w.x("ip.id", uint64(q.ID), 4)
+		w.u("ip.ttl", uint64(q.TTL))
+		w.u("ip.proto", uint64(q.Proto))
+		w.key("ip.src")
+		w.b = append(q.Src.AppendTo(w.b), '"')
+		w.key("ip.dst")
+		w.b = append(q.Dst.AppendTo(w.b), '"')
+	}
+	w.end()
+	switch {
+	case q.Proto == layers.IPProtocolTCP && q.L4 >= 4:
+		w.obj("tcp")
+		w.u("tcp.srcport", uint64(q.SrcPort))
+		w.u("tcp.dstport", uint64(q.DstPort))
+		if q.L4 >= 8 {
+			w.u("tcp.seq", uint64(q.Seq))
+		}
+		w.end()
+	case q.Proto == layers.IPProtocolUDP && q.L4 >= 4:
+		w.obj("udp")
+		w.u("udp.srcport", uint64(q.SrcPort))
+		w.u("udp.dstport", uint64(q.DstPort))
+		w.end()
+	}
 }
 
 // dnsFlags reassembles the DNS header's flags word (RFC 1035 section 4.1.1).

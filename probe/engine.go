@@ -84,6 +84,7 @@ func newEngine(t *packet.Template, cfg *Config, link packet.LinkType, fill func(
 		e.reqs = append(e.reqs, r)
 		e.pending[key] = append(e.pending[key], r)
 	}
+	e.distinguish(link)
 	e.left = len(e.reqs)
 	if e.left == 0 {
 		close(e.allDone)
@@ -273,4 +274,63 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// distinguish gives distinct IPv4 identification numbers to requests that
+// would otherwise be indistinguishable: same match key and same
+// identification, as the probes of IP(ttl=(1,10))/UDP() are. An ICMP error
+// quotes the header it answers, and the identification is the only field
+// of that quote that can tell such probes apart (the quoted TTL is 1 for
+// every time-exceeded). Scapy's traceroute picks random ids for the same
+// reason. Requests given distinct ids already are left alone.
+func (e *engine) distinguish(link packet.LinkType) {
+	off := 0
+	if link == packet.LinkEthernet {
+		off = 14
+	}
+	ipID := func(r *request) (uint16, bool) {
+		d := r.sent.Data
+		if len(d) < off+20 || d[off]>>4 != 4 || link == packet.LinkEthernet && (d[12] != 0x08 || d[13] != 0x00) {
+			return 0, false
+		}
+		return uint16(d[off+4])<<8 | uint16(d[off+5]), true
+	}
+	for _, group := range e.pending {
+		if len(group) < 2 {
+			continue
+		}
+		first, ok := ipID(group[0])
+		same := ok
+		for _, r := range group[1:] {
+			if id, ok := ipID(r); !ok || id != first {
+				same = false
+				break
+			}
+		}
+		if !same {
+			continue
+		}
+		for i, r := range group {
+			setIPv4ID(r.sent.Data[off:], first+uint16(i))
+		}
+	}
+}
+
+// setIPv4ID rewrites an IPv4 header's identification and checksum.
+func setIPv4ID(h []byte, id uint16) {
+	h[4], h[5] = byte(id>>8), byte(id)
+	h[10], h[11] = 0, 0
+	ihl := int(h[0]&0xf) * 4
+	if ihl < 20 || ihl > len(h) {
+		return
+	}
+	var sum uint32
+	for i := 0; i < ihl; i += 2 {
+		sum += uint32(h[i])<<8 | uint32(h[i+1])
+	}
+	for sum > 0xffff {
+		sum = sum>>16 + sum&0xffff
+	}
+	cs := ^uint16(sum)
+	h[10], h[11] = byte(cs>>8), byte(cs)
 }

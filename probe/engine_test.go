@@ -220,3 +220,76 @@ func TestTooMany(t *testing.T) {
 		t.Fatal("6.5M packets accepted")
 	}
 }
+
+// ttlAnswer plays a chain of routers: a probe with TTL t < hops is answered
+// by router t with a time-exceeded quoting it; the others by the far host's
+// port unreachable. Replies come back in reverse order, so matching cannot
+// rely on order.
+func ttlAnswer(hops int) func([]byte, int) [][]byte {
+	return func(req []byte, _ int) [][]byte {
+		var ip layers.IPv4
+		if ip.DecodeFromBytes(req, gopacket.NilDecodeFeedback) != nil {
+			return nil
+		}
+		from := netip.AddrFrom4([4]byte{198, 18, ip.TTL - 1, 2})
+		icmp := layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeTimeExceeded, 0)}
+		if int(ip.TTL) >= hops {
+			from = netip.MustParseAddr("198.18.200.1")
+			icmp.TypeCode = layers.CreateICMPv4TypeCode(layers.ICMPv4TypeDestinationUnreachable, layers.ICMPv4CodePort)
+		}
+		quote := append([]byte(nil), req[:28]...)
+		rip := layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolICMPv4, SrcIP: from.AsSlice(), DstIP: ip.SrcIP}
+		buf := gopacket.NewSerializeBuffer()
+		gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, &rip, &icmp, gopacket.Payload(quote))
+		return [][]byte{buf.Bytes()}
+	}
+}
+
+func TestTimeExceededMatchedToTheProbeItQuotes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// Each reply is delayed more than the next one: they arrive in
+		// the reverse order of sending.
+		res := runFakeDelayed(t, `IP(dst="198.18.200.1",ttl=(1,10))/UDP(dport=33434)`, newFakeNet(ttlAnswer(7)),
+			func(i int) time.Duration { return time.Duration(20-i) * time.Millisecond })
+		if len(res.Answered) != 10 {
+			t.Fatalf("%d answered, want 10", len(res.Answered))
+		}
+		for _, p := range res.Answered {
+			d := packet.NewDecoder(packet.LinkRaw)
+			d.Decode(p.Received.Data)
+			ttl := p.Sent.Index + 1
+			src, _ := netip.AddrFromSlice(d.IPv4.SrcIP)
+			want := netip.AddrFrom4([4]byte{198, 18, byte(ttl - 1), 2})
+			if ttl >= 7 {
+				want = netip.MustParseAddr("198.18.200.1")
+			}
+			if src != want {
+				t.Errorf("probe with TTL %d answered by %s, want %s", ttl, src, want)
+			}
+		}
+	})
+}
+
+// runFakeDelayed is runFake where the i-th request's replies are delayed
+// by delay(i).
+func runFakeDelayed(t *testing.T, expr string, net *fakeNet, delay func(int) time.Duration) *Result {
+	t.Helper()
+	var mu sync.Mutex
+	i := 0
+	answer := net.answer
+	net.answer = func(req []byte, try int) [][]byte {
+		mu.Lock()
+		d := delay(i)
+		i++
+		mu.Unlock()
+		replies := answer(req, try)
+		go func() {
+			time.Sleep(d)
+			for _, r := range replies {
+				net.frames <- r
+			}
+		}()
+		return nil
+	}
+	return runFake(t, expr, &Config{Timeout: time.Second}, net)
+}

@@ -39,6 +39,16 @@ type demo struct {
 	out io.Writer
 	// dir holds the files the demo writes (captures, reports).
 	dir string
+	// sniff is the background capture of the demo's traffic, if running.
+	sniff    *exec.Cmd
+	sniffErr *bufio.Scanner
+	capture  string
+}
+
+// target returns the target's preferred IPv4 address.
+func (d *demo) target() netip.Addr {
+	a, _ := d.lab.Topology.Addr(d.lab.Topology.Target, false)
+	return a
 }
 
 // sonde runs this sonde binary with args inside node, showing the command
@@ -48,8 +58,9 @@ func (d *demo) sonde(ctx context.Context, node string, args ...string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "%s$ sonde %s\n", node, strings.Join(args, " "))
+	fmt.Fprintf(d.out, "%s$ sonde %s\n", node, quoteArgs(args))
 	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Dir = d.dir // files the demo writes and reads are relative to it
 	cmd.Stdout, cmd.Stderr = d.out, d.out
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	if err := d.lab.Node(node).Run(cmd); err != nil {
@@ -102,6 +113,12 @@ func runDemo(ctx context.Context, e *env, dir string) error {
 		return err
 	}
 	d := &demo{lab: l, out: e.stdout, dir: dir}
+	defer func() {
+		if d.sniff != nil { // a step failed: do not leave the capture running
+			d.sniff.Process.Kill()
+			d.sniff.Wait()
+		}
+	}()
 	steps := slices.Clone(demoSteps)
 	slices.SortStableFunc(steps, func(a, b demoStep) int { return a.order - b.order })
 	for _, s := range steps {
@@ -169,7 +186,7 @@ func greet(ctx context.Context, s labsvc.Spec, ap netip.AddrPort) (string, error
 			return "", err
 		}
 		cert := tc.ConnectionState().PeerCertificates[0]
-		return fmt.Sprintf("TLS %s, certificate for %s", tls.VersionName(tc.ConnectionState().Version), strings.Join(cert.DNSNames, " ")), nil
+		return fmt.Sprintf("%s, certificate for %s", tls.VersionName(tc.ConnectionState().Version), strings.Join(cert.DNSNames, " ")), nil
 	case labsvc.DNS:
 		prompt = dnsQuery("target.lab")
 	case labsvc.NTP:
@@ -232,4 +249,17 @@ func dnsSummary(r []byte) string {
 	}
 	// An A answer ends with RDLENGTH 4 and the address.
 	return fmt.Sprintf("DNS target.lab A %d.%d.%d.%d", r[len(r)-4], r[len(r)-3], r[len(r)-2], r[len(r)-1])
+}
+
+// quoteArgs writes a command line back as a shell would need it.
+func quoteArgs(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t'\"()[]*&|;<>$") {
+			q[i] = "'" + a + "'"
+		} else {
+			q[i] = a
+		}
+	}
+	return strings.Join(q, " ")
 }

@@ -35,11 +35,7 @@ func runInUserns(ctx context.Context, e *env, _ error) error {
 	cmd := exec.Command(self, e.args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = e.stdin, e.stdout, e.stderr
 	cmd.Env = append(os.Environ(), inUsernsEnv+"=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET,
-		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
-		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
-	}
+	cmd.SysProcAttr = usernsAttr()
 	if err := cmd.Start(); err != nil {
 		return usagef("lab: building a lab needs root, or user namespaces, and this system allows neither (%v)", err)
 	}

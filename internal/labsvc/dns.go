@@ -25,6 +25,7 @@ const (
 
 	dnsTTL    = 60
 	dnsMaxUDP = 512 // RFC 1035 section 4.2.1; EDNS is not offered
+	dnsMaxTCP = 65535
 )
 
 // zone is the authoritative data of the DNS service: lower-case names
@@ -62,11 +63,11 @@ func newZone(names map[string][]netip.Addr) (*zone, error) {
 	for _, name := range slices.Sorted(maps.Keys(names)) {
 		n := normName(name)
 		if n == "" {
-			return nil, fmt.Errorf("labsvc: DNS name %q is not a valid host name", name)
+			return nil, fmt.Errorf("labsvc: %w: DNS name %q is not a valid host name", ErrConfig, name)
 		}
 		for _, a := range names[name] {
 			if !a.IsValid() {
-				return nil, fmt.Errorf("labsvc: DNS name %q has an invalid address", name)
+				return nil, fmt.Errorf("labsvc: %w: DNS name %q has an invalid address", ErrConfig, name)
 			}
 			a = a.Unmap().WithZone("")
 			if !slices.Contains(z.addrs[n], a) {
@@ -185,8 +186,9 @@ func parseDNSQuery(msg []byte, q *dnsQuestion) bool {
 // without records of the type, NXDOMAIN for a name not in the zone.
 // Malformed messages and responses get no reply (out is nil). what
 // describes the query and its outcome when describe is set; without it
-// answer does not allocate.
-func (z *zone) answer(msg []byte, out []byte, describe bool) (reply []byte, what string) {
+// answer does not allocate. The reply is cut to max bytes (512 over UDP,
+// 65535 over TCP), with TC set.
+func (z *zone) answer(msg []byte, out []byte, max int, describe bool) (reply []byte, what string) {
 	var q dnsQuestion
 	if !parseDNSQuery(msg, &q) {
 		return nil, "malformed DNS query"
@@ -218,7 +220,7 @@ func (z *zone) answer(msg []byte, out []byte, describe bool) (reply []byte, what
 	}
 	n := 0
 	add := func(typ uint16, rdata []byte) {
-		if len(out)-base+12+len(rdata) > dnsMaxUDP {
+		if len(out)-base+12+len(rdata) > max {
 			out[base+2] |= 0x02 // TC
 			return
 		}
@@ -245,7 +247,10 @@ func (z *zone) answer(msg []byte, out []byte, describe bool) (reply []byte, what
 	}
 	binary.BigEndian.PutUint16(out[base+6:], uint16(n))
 	if describe {
-		what += ": " + strconv.Itoa(n) + " answers"
+		what += ": " + strconv.Itoa(n) + " answer"
+		if n != 1 {
+			what += "s"
+		}
 	}
 	return out, what
 }

@@ -20,16 +20,20 @@
 //     GET, HEAD and OPTIONS, 400 for a malformed request.
 //   - https: the same inside TLS (1.2 or 1.3) with a self-signed ECDSA
 //     certificate made by Listen for Config.Hostname and the names and
-//     addresses of Config.Names.
+//     addresses of Config.Names; plain HTTP on it gets nginx's "plain HTTP
+//     request was sent to HTTPS port" page.
 //   - smtp: "220 HOST ESMTP Postfix (Debian/GNU)"; EHLO, HELO, NOOP, RSET,
 //     QUIT; 502 for anything else (no mail is accepted).
 //   - ftp: "220 (vsFTPd 3.0.3)"; USER, PASS (always 530 Login incorrect),
 //     SYST, FEAT, NOOP, QUIT.
 //   - mysql: a protocol v10 handshake from server 8.0.36-0+deb12u1, then
 //     error 1045 (access denied) after the client's reply.
-//   - redis: RESP, multibulk or inline: PING, ECHO, INFO (redis_version
-//     7.0.15), QUIT; -ERR for the rest.
+//   - redis: RESP, multibulk or inline, as a read-only replica with an
+//     empty database: PING, ECHO, INFO (redis_version 7.0.15), GET (nil),
+//     SET and DEL (-READONLY), QUIT; -ERR for the rest.
 //   - echo (RFC 862) and banner (Config.Banner, then reads and discards).
+//   - dns over TCP ("dns:53/tcp"): the DNS service below with RFC 7766
+//     framing, several queries per connection, no 512-byte cut.
 //
 // UDP services answer each datagram from the address it was sent to:
 //
@@ -40,11 +44,19 @@
 //     ignored.
 //   - ntp: a stratum-2 server's mode-4 reply to a mode-3 request, with the
 //     request's transmit time as origin and the current time (RFC 5905).
-//   - echo (RFC 862).
+//   - echo (RFC 862), except to the ports of services that answer
+//     anything (echo, chargen, DNS, NTP …) and its own, so that forged
+//     sources cannot start an echo loop between two hosts.
 //   - snmp: an SNMPv1/v2c agent for community "public" answering get and
 //     get-next on the system group (sysDescr.0 … sysLocation.0).
 //
-// Every TCP read waits at most Config.Timeout; at most Config.MaxConns TCP
+// nmap 7.93's version detection (-sV) names ssh, http, ssl/http, smtp,
+// ftp, mysql and redis with the products and versions above, and ntp,
+// snmp, echo and domain over UDP; the tests check it where nmap is
+// installed (UDP as root, in a network namespace of their own).
+//
+// Every TCP read waits at most Config.Timeout, a connection lives at most
+// MaxLifetime; at most Config.MaxConns TCP
 // connections are served at once and a connection over the cap is reset at
 // once, so a scan cannot exhaust the process. A hostile or malformed
 // request never crashes the server: the parsers are fuzzed.

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -160,6 +161,14 @@ func writeHTTP(bw *bufio.Writer, status int, hdr []string, body []byte, keep, he
 func (s *Server) serveHTTPS(sp Spec, c *conn, remote netip.AddrPort) error {
 	tc := tls.Server(c, s.tls)
 	if err := tc.Handshake(); err != nil {
+		var rh tls.RecordHeaderError
+		if errors.As(err, &rh) && rh.Conn != nil && looksLikeHTTP(rh.RecordHeader[:]) {
+			// As nginx does, answer plain HTTP on the TLS port in plain HTTP.
+			bw := bufio.NewWriter(c)
+			writeHTTP(bw, http.StatusBadRequest, nil, []byte(plainHTTPPage), false, false)
+			bw.Flush()
+			return errors.New("plain HTTP request on the HTTPS port")
+		}
 		return fmt.Errorf("tls handshake: %w", err)
 	}
 	st := tc.ConnectionState()
@@ -167,6 +176,21 @@ func (s *Server) serveHTTPS(sp Spec, c *conn, remote netip.AddrPort) error {
 	err := s.serveHTTP(sp, tc, remote, true)
 	tc.Close() // close_notify
 	return err
+}
+
+const plainHTTPPage = "<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\r\n<body>\r\n" +
+	"<center><h1>400 Bad Request</h1></center>\r\n<center>The plain HTTP request was sent to HTTPS port</center>\r\n" +
+	"<hr><center>" + NginxVersion + "</center>\r\n</body>\r\n</html>\r\n"
+
+// looksLikeHTTP reports whether the first bytes of a connection start an
+// HTTP request line.
+func looksLikeHTTP(b []byte) bool {
+	for _, m := range []string{"GET ", "HEAD ", "POST ", "PUT ", "DELET", "OPTIO", "PATCH", "CONNE", "TRACE"} {
+		if strings.HasPrefix(string(b), m[:min(len(m), len(b))]) {
+			return true
+		}
+	}
+	return false
 }
 
 // selfSignedTLS makes a TLS configuration with a fresh self-signed ECDSA

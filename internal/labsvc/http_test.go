@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"regexp"
@@ -173,6 +172,21 @@ func TestHTTPS(t *testing.T) {
 	}
 }
 
+func TestHTTPSPlainRequest(t *testing.T) {
+	r := start(t, nil)
+	c := r.dial(t, "127.0.0.1", HTTPS)
+	io.WriteString(c, "GET / HTTP/1.0\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if m := titleRE.FindSubmatch(body); resp.StatusCode != 400 || resp.Header.Get("Server") != NginxVersion ||
+		m == nil || string(m[1]) != "400 The plain HTTP request was sent to HTTPS port" {
+		t.Errorf("plain HTTP on the TLS port: %s %v %q", resp.Status, resp.Header, body)
+	}
+}
+
 func TestHTTPSHandshakeTimeout(t *testing.T) {
 	r := start(t, &Config{Timeout: 100 * time.Millisecond})
 	c := r.dial(t, "127.0.0.1", HTTPS)
@@ -185,5 +199,4 @@ func TestHTTPSHandshakeTimeout(t *testing.T) {
 	if err := tc.HandshakeContext(ctx); err == nil {
 		t.Error("TLS 1.1 handshake succeeded")
 	}
-	_ = net.ErrClosed
 }

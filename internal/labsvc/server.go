@@ -66,6 +66,9 @@ func (e Event) String() string {
 	return e.Spec.String() + " " + e.Remote.String() + " " + e.What
 }
 
+// ErrConfig is wrapped by the errors of Listen about an invalid Config.
+var ErrConfig = errors.New("bad configuration")
+
 // ErrClosed is returned by Serve on a Server that was closed or is
 // already serving.
 var ErrClosed = errors.New("labsvc: server closed or already serving")
@@ -253,14 +256,13 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-stop:
 	}
 	s.shutdown()
-	s.wg.Wait()
-	errOnce.Do(func() {})
+	s.wg.Wait() // orders the loops' writes of firstErr before the read
 	return firstErr
 }
 
-// Close stops the services: it closes every socket and connection, and,
-// when Serve is running, waits until it has ended. It is safe to call more
-// than once.
+// Close stops the services: it closes every socket and connection and
+// waits until every goroutine that Serve started has ended (Serve itself
+// then returns). It is safe to call more than once.
 func (s *Server) Close() error {
 	s.shutdown()
 	s.wg.Wait()
@@ -383,8 +385,8 @@ func (s *Server) untrack(c net.Conn) {
 }
 
 // serveConn runs the dialogue of one TCP service.
-func (s *Server) serveConn(sp Spec, c *net.TCPConn, remote netip.AddrPort) {
-	cc := &conn{Conn: c, timeout: s.cfg.Timeout}
+func (s *Server) serveConn(sp Spec, c net.Conn, remote netip.AddrPort) {
+	cc := &conn{Conn: c, timeout: s.cfg.Timeout, end: time.Now().Add(MaxLifetime)}
 	var err error
 	switch sp.Kind {
 	case SSH:
@@ -405,6 +407,8 @@ func (s *Server) serveConn(sp Spec, c *net.TCPConn, remote netip.AddrPort) {
 		err = serveEcho(cc)
 	case Banner:
 		err = s.serveBanner(cc)
+	case DNSTCP:
+		err = s.serveDNSTCP(sp, cc, remote)
 	}
 	switch {
 	case err == nil:
@@ -416,21 +420,35 @@ func (s *Server) serveConn(sp Spec, c *net.TCPConn, remote netip.AddrPort) {
 	}
 }
 
-// conn is a TCP connection whose every Read waits at most timeout.
+// MaxLifetime bounds the life of a TCP connection, however busy: a client
+// trickling bytes cannot hold one of the Config.MaxConns slots for ever.
+const MaxLifetime = 10 * time.Minute
+
+// conn is a TCP connection whose every Read and Write waits at most
+// timeout, and nothing past end.
 type conn struct {
 	net.Conn
 	timeout time.Duration
+	end     time.Time
+}
+
+func (c *conn) deadline() time.Time {
+	d := time.Now().Add(c.timeout)
+	if d.After(c.end) {
+		return c.end
+	}
+	return d
 }
 
 func (c *conn) Read(p []byte) (int, error) {
-	if err := c.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
+	if err := c.SetReadDeadline(c.deadline()); err != nil {
 		return 0, err
 	}
 	return c.Conn.Read(p)
 }
 
 func (c *conn) Write(p []byte) (int, error) {
-	if err := c.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+	if err := c.SetWriteDeadline(c.deadline()); err != nil {
 		return 0, err
 	}
 	return c.Conn.Write(p)
@@ -478,14 +496,29 @@ func (s *Server) packetLoop(u *udpService, fail func(error)) {
 func (s *Server) answer(sp Spec, req []byte, remote netip.AddrPort, out []byte) ([]byte, string) {
 	switch sp.Kind {
 	case DNS:
-		return s.zone.answer(req, out, s.cfg.Logger != nil)
+		return s.zone.answer(req, out, dnsMaxUDP, s.cfg.Logger != nil)
 	case NTP:
 		now := time.Now()
 		return ntpReply(req, now, now, out)
 	case UDPEcho:
+		if reflector(remote.Port()) || remote.Port() == sp.Port {
+			return nil, "echo from port " + strconv.Itoa(int(remote.Port())) + " (a loop?)"
+		}
 		return append(out, req...), "echo " + strconv.Itoa(len(req)) + " bytes"
 	case SNMP:
 		return snmpReply(req, s.cfg.Hostname, time.Since(s.start), out)
 	}
 	return nil, "no handler"
+}
+
+// reflector reports the source ports of services that answer whatever they
+// receive. UDP echo ignores datagrams from them, so a datagram forged with
+// such a source (easy with sonde send) cannot start an endless echo loop
+// between two lab hosts.
+func reflector(port uint16) bool {
+	switch port {
+	case 0, 7, 13, 17, 19, 37, 53, 123, 161, 162, 1900, 5353:
+		return true
+	}
+	return false
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -313,8 +314,86 @@ func TestIdleTimeout(t *testing.T) {
 }
 
 func TestEventString(t *testing.T) {
-	e := Event{Spec: Spec{DNS, 53}, Remote: netip.MustParseAddrPort("198.19.0.2:4000"), What: "A target.lab: 1 answers"}
-	if got, want := e.String(), "dns:53/udp 198.19.0.2:4000 A target.lab: 1 answers"; got != want {
+	e := Event{Spec: Spec{DNS, 53}, Remote: netip.MustParseAddrPort("198.19.0.2:4000"), What: "A target.lab: 1 answer"}
+	if got, want := e.String(), "dns:53/udp 198.19.0.2:4000 A target.lab: 1 answer"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestFloodIsBounded opens many connections at once, as a fast scan does:
+// the server keeps at most MaxConns, resets the others at once, keeps its
+// goroutines bounded, and serves again afterwards.
+func TestFloodIsBounded(t *testing.T) {
+	const maxConns, flood = 8, 200
+	base := runtime.NumGoroutine()
+	r := start(t, &Config{MaxConns: maxConns, Timeout: 3 * time.Second})
+	base += 1 + len(Kinds()) // Serve and one loop per socket
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	served, reset := 0, 0
+	for range flood {
+		c, err := net.DialTimeout("tcp", r.addr("127.0.0.1", SSH), 2*time.Second)
+		if err != nil {
+			if !isReset(err) {
+				t.Fatal(err)
+			}
+			reset++
+			continue
+		}
+		conns = append(conns, c)
+	}
+	// Every connection either gets the banner or is reset promptly.
+	for _, c := range conns {
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		b := make([]byte, 64)
+		n, err := c.Read(b)
+		switch {
+		case err == nil && strings.HasPrefix(string(b[:n]), "SSH-2.0-"):
+			served++
+		case isReset(err) || errors.Is(err, io.EOF):
+			reset++
+		default:
+			t.Fatalf("neither served nor reset: %q, %v", b[:n], err)
+		}
+	}
+	if served != maxConns || reset != flood-maxConns {
+		t.Errorf("served %d, reset %d; want %d and %d", served, reset, maxConns, flood-maxConns)
+	}
+	if g := runtime.NumGoroutine(); g > base+maxConns+2 {
+		t.Errorf("%d goroutines during the flood, want at most %d", g, base+maxConns+2)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = nil
+	// The slots come back once the clients have gone.
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		c := r.dial(t, "127.0.0.1", SSH)
+		b := make([]byte, 64)
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		if n, err := c.Read(b); err == nil && strings.HasPrefix(string(b[:n]), "SSH-2.0-") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no connection served after the flood")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestConnLifetime(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	c := &conn{Conn: a, timeout: time.Hour, end: time.Now().Add(50 * time.Millisecond)}
+	t0 := time.Now()
+	_, err := c.Read(make([]byte, 1))
+	if !isTimeout(err) || time.Since(t0) > 2*time.Second {
+		t.Errorf("read past the end of life: %v after %v", err, time.Since(t0))
 	}
 }

@@ -8,8 +8,8 @@ import (
 )
 
 // Kind is a service that a Server can run. Each kind has one transport,
-// given by its Network method; echo exists over both, as Echo (TCP) and
-// UDPEcho.
+// given by its Network method; echo and dns exist over both, as Echo (TCP)
+// and UDPEcho, DNS (UDP) and DNSTCP.
 type Kind uint8
 
 // The kinds of service. The zero Kind is invalid.
@@ -20,10 +20,11 @@ const (
 	SMTP                    // Postfix-like mail server dialogue, TCP
 	FTP                     // vsFTPd-like control connection that accepts no login, TCP
 	MySQL                   // MySQL protocol v10 handshake, then access denied, TCP
-	Redis                   // RESP server answering PING, ECHO, INFO and QUIT, TCP
+	Redis                   // RESP server, a read-only replica with an empty database, TCP
 	Echo                    // RFC 862 echo, TCP
 	Banner                  // sends Config.Banner and discards what it reads, TCP
-	DNS                     // authoritative DNS for Config.Names (A, AAAA, PTR), UDP
+	DNSTCP                  // the DNS service over TCP (RFC 7766), TCP
+	DNS                     // authoritative DNS for Config.Names (A, AAAA, PTR, ANY), UDP
 	NTP                     // stratum-2 NTP server (RFC 5905 mode 4 replies), UDP
 	UDPEcho                 // RFC 862 echo, UDP
 	SNMP                    // SNMPv1/v2c agent answering system-group gets for community "public", UDP
@@ -32,7 +33,7 @@ const (
 
 var kindNames = [numKinds]string{
 	SSH: "ssh", HTTP: "http", HTTPS: "https", SMTP: "smtp", FTP: "ftp", MySQL: "mysql",
-	Redis: "redis", Echo: "echo", Banner: "banner", DNS: "dns", NTP: "ntp", UDPEcho: "echo",
+	Redis: "redis", Echo: "echo", Banner: "banner", DNSTCP: "dns", DNS: "dns", NTP: "ntp", UDPEcho: "echo",
 	SNMP: "snmp",
 }
 
@@ -46,7 +47,7 @@ func Kinds() []Kind {
 }
 
 // String returns the kind's name as the spec syntax spells it ("ssh",
-// "dns"); both Echo and UDPEcho are "echo".
+// "dns"); both Echo and UDPEcho are "echo", both DNS and DNSTCP "dns".
 func (k Kind) String() string {
 	if k == 0 || k >= numKinds {
 		return "Kind(" + strconv.Itoa(int(k)) + ")"
@@ -58,7 +59,7 @@ func (k Kind) String() string {
 // invalid kind.
 func (k Kind) Network() string {
 	switch {
-	case k >= SSH && k <= Banner:
+	case k >= SSH && k <= DNSTCP:
 		return "tcp"
 	case k >= DNS && k < numKinds:
 		return "udp"
@@ -78,6 +79,17 @@ func (s Spec) String() string {
 	return s.Kind.String() + ":" + strconv.Itoa(int(s.Port)) + "/" + s.Kind.Network()
 }
 
+// Short returns the shortest form of the spec that ParseSpecs(…, "") reads
+// back as s: "ssh:22", "dns:53", with the transport only where the name
+// alone means the other one ("dns:53/tcp", "echo:7/udp").
+func (s Spec) Short() string {
+	short := s.Kind.String() + ":" + strconv.Itoa(int(s.Port))
+	if back, err := ParseSpec(short, ""); err == nil && back == s {
+		return short
+	}
+	return s.String()
+}
+
 // ErrSpec is wrapped by every error of ParseSpecs and ParseSpec, so callers
 // can tell bad input from other failures.
 var ErrSpec = errors.New("bad service spec")
@@ -87,7 +99,8 @@ var ErrSpec = errors.New("bad service spec")
 // "/tcp" or "/udp" suffix ("echo:7/udp"). network is "tcp", "udp" or "":
 // with "tcp" or "udp" every item must be of that transport and the suffix
 // may be left out; with "" an item without suffix takes its kind's usual
-// transport (dns, ntp and snmp are UDP, the others TCP). Spaces around
+// transport (dns, ntp and snmp are UDP, the others TCP: "dns:53/tcp" is
+// DNS over TCP). Spaces around
 // items are ignored and empty items are skipped, so "" yields no specs.
 // The error names the offending item.
 func ParseSpecs(list, network string) ([]Spec, error) {
@@ -129,6 +142,9 @@ func ParseSpec(item, network string) (Spec, error) {
 		network = suffix
 	}
 	name = strings.ToLower(strings.TrimSpace(name))
+	if network == "" && name == "dns" {
+		network = "udp" // DNS is UDP first; DNS over TCP must be asked for
+	}
 	var kind Kind
 	for k := SSH; k < numKinds; k++ {
 		if kindNames[k] != name {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -373,7 +374,8 @@ func mysqlError(seq byte, code uint16, state, msg string) []byte {
 }
 
 // serveRedis answers RESP requests, in multibulk or inline form, like a
-// Redis 7.0 server: PING, ECHO, INFO and QUIT; others are unknown.
+// Redis 7.0 read-only replica with an empty database: PING, ECHO, INFO,
+// GET (always nil), SET and DEL (refused), QUIT; others are unknown.
 func (s *Server) serveRedis(sp Spec, c *conn, remote netip.AddrPort) error {
 	br := bufio.NewReaderSize(c, 4096)
 	bw := bufio.NewWriter(c)
@@ -399,7 +401,11 @@ func (s *Server) serveRedis(sp Spec, c *conn, remote netip.AddrPort) error {
 			bw.WriteString("+PONG\r\n")
 		case cmd == "ping" && len(args) == 2, cmd == "echo" && len(args) == 2:
 			respBulk(bw, args[1])
-		case cmd == "ping", cmd == "echo":
+		case cmd == "get" && len(args) == 2:
+			bw.WriteString("$-1\r\n") // the lab's database is empty
+		case cmd == "set" && len(args) >= 3, cmd == "del" && len(args) >= 2:
+			bw.WriteString("-READONLY You can't write against a read only replica.\r\n")
+		case cmd == "ping", cmd == "echo", cmd == "get", cmd == "set", cmd == "del":
 			fmt.Fprintf(bw, "-ERR wrong number of arguments for '%s' command\r\n", cmd)
 		case cmd == "info":
 			respBulk(bw, s.redisInfo(sp, c))
@@ -516,4 +522,36 @@ func (s *Server) serveBanner(c *conn) error {
 	}
 	_, err := io.Copy(io.Discard, struct{ io.Reader }{c})
 	return err
+}
+
+// serveDNSTCP answers DNS queries over TCP (RFC 1035 section 4.2.2, RFC
+// 7766): each message has a two-byte length before it; several may follow
+// on one connection. A malformed query ends the connection.
+func (s *Server) serveDNSTCP(sp Spec, c *conn, remote netip.AddrPort) error {
+	br := bufio.NewReader(c)
+	msg := make([]byte, 0, 512)
+	out := make([]byte, 2, 514)
+	for range maxCommands {
+		var hdr [2]byte
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			return quiet(err)
+		}
+		n := int(binary.BigEndian.Uint16(hdr[:]))
+		msg = slices.Grow(msg[:0], n)[:n]
+		if _, err := io.ReadFull(br, msg); err != nil {
+			return quiet(err)
+		}
+		reply, what := s.zone.answer(msg, out[:2], dnsMaxTCP, s.cfg.Logger != nil)
+		if reply == nil {
+			s.log(sp, remote, "ignored: "+what)
+			return nil
+		}
+		binary.BigEndian.PutUint16(reply, uint16(len(reply)-2))
+		if _, err := c.Write(reply); err != nil {
+			return err
+		}
+		out = reply[:2]
+		s.log(sp, remote, what)
+	}
+	return nil
 }

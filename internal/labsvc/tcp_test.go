@@ -6,8 +6,10 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
 )
 
 // readSSHPacket reads one unencrypted SSH binary packet and returns its
@@ -259,6 +261,9 @@ func TestRedis(t *testing.T) {
 			{"*2\r\n$4\r\necho\r\n$5\r\nhello\r\n", []string{"$5", "hello"}},
 			{"FLUSHALL now\r\n", []string{"-ERR unknown command 'FLUSHALL', with args beginning with: 'now' "}},
 			{"ECHO\r\n", []string{"-ERR wrong number of arguments for 'echo' command"}},
+			{"GET / HTTP/1.0\r\n\r\n", []string{"-ERR wrong number of arguments for 'get' command"}}, // as nmap -sV asks
+			{"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", []string{"$-1"}},
+			{"set k v\r\n", []string{"-READONLY You can't write against a read only replica."}},
 		})
 		io.WriteString(c, "*1\r\n$4\r\nINFO\r\n")
 		br := bufio.NewReader(c)
@@ -321,6 +326,63 @@ func FuzzRESP(f *testing.F) {
 					t.Fatalf("argument of %d bytes", len(a))
 				}
 			}
+		}
+	})
+}
+
+// memConn is a connection whose client has sent in and then half-closed:
+// reads return in, then EOF; writes are kept.
+type memConn struct {
+	r *bytes.Reader
+	w bytes.Buffer
+}
+
+func (c *memConn) Read(p []byte) (int, error)       { return c.r.Read(p) }
+func (c *memConn) Write(p []byte) (int, error)      { return c.w.Write(p) }
+func (c *memConn) Close() error                     { return nil }
+func (c *memConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c *memConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c *memConn) SetDeadline(time.Time) error      { return nil }
+func (c *memConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *memConn) SetWriteDeadline(time.Time) error { return nil }
+
+// FuzzTCPDialogues runs the dialogue of each TCP kind (but HTTPS) with
+// arbitrary client bytes: it must never panic or loop, and whatever the
+// client says, the greeting comes first.
+func FuzzTCPDialogues(f *testing.F) {
+	for _, s := range []string{
+		"SSH-2.0-x\r\n\x00\x00\x00\x0c\x0a\x14", "EHLO x\r\nQUIT\r\n", "USER a\r\nPASS b\r\nFEAT\r\n",
+		"\x20\x00\x00\x01\x00\x02\x00\x00", "*1\r\n$4\r\nINFO\r\n", "GET / HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.0\r\n\r\n",
+		"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", "\x00\xff\r\n\r\n",
+		"\x00\x1c\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x06target\x03lab\x00\x00\x01\x00\x01",
+	} {
+		for _, k := range []Kind{SSH, HTTP, SMTP, FTP, MySQL, Redis, Echo, Banner, DNSTCP} {
+			f.Add(uint8(k), []byte(s))
+		}
+	}
+	srv, err := Listen(nil, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	greeting := map[Kind]string{SSH: SSHVersion, SMTP: "220 target.lab ESMTP", FTP: FTPGreeting, Banner: "sonde lab service"}
+	f.Fuzz(func(t *testing.T, k uint8, in []byte) {
+		kind := Kind(k)
+		if kind.Network() != "tcp" || kind == HTTPS {
+			return
+		}
+		c := &memConn{r: bytes.NewReader(in)}
+		srv.serveConn(Spec{Kind: kind, Port: 1}, c, netip.MustParseAddrPort("127.0.0.1:4000"))
+		b := c.w.Bytes()
+		if g, ok := greeting[kind]; ok && !strings.HasPrefix(string(b), g) {
+			t.Fatalf("%v: reply starts %q", kind, b[:min(len(b), 40)])
+		}
+		switch {
+		case kind == MySQL && (len(b) < 5 || b[4] != 10):
+			t.Fatalf("mysql: reply starts %x", b[:min(len(b), 8)])
+		case kind == HTTP && len(b) > 0 && !strings.HasPrefix(string(b), "HTTP/1.1 "):
+			t.Fatalf("http: reply starts %q", b[:min(len(b), 40)])
+		case kind == Echo && !bytes.Equal(b, in):
+			t.Fatalf("echo: %q for %q", b, in)
 		}
 	})
 }

@@ -17,6 +17,9 @@ import (
 // the one it asked. It uses IP_PKTINFO or IPV6_RECVPKTINFO; Linux reports
 // and honours IPV6_PKTINFO for IPv4 datagrams on a dual-stack socket too,
 // as v4-mapped addresses.
+//
+// Such a socket sees the address a datagram was sent to, and answers
+// only datagrams that reached it, so it replies only from local addresses.
 type pktinfo struct {
 	family int // unix.AF_INET or unix.AF_INET6
 }
@@ -43,6 +46,14 @@ func enablePktinfo(c *net.UDPConn) (pktinfo, error) {
 			serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1)
 		} else {
 			serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_PKTINFO, 1)
+		}
+		if serr == nil {
+			// An address of an IPv6 local route ("ip -6 route add local
+			// PREFIX dev lo") is not assigned to an interface, and the
+			// kernel refuses it as IPV6_PKTINFO source unless the socket
+			// may use foreign addresses. The option is shared by both
+			// families and only widens what the socket may send from.
+			serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_FREEBIND, 1)
 		}
 	})
 	return pi, errors.Join(err, serr)

@@ -3,6 +3,7 @@ package labsvc
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"net"
 	"net/netip"
 	"slices"
@@ -110,7 +111,7 @@ func TestDNS(t *testing.T) {
 			}
 		}
 	}
-	if !r.log.has(DNS, "A target.lab: 1 answers") || !r.log.has(DNS, "A nowhere.lab: NXDOMAIN") {
+	if !r.log.has(DNS, "A target.lab: 1 answer") || !r.log.has(DNS, "A nowhere.lab: NXDOMAIN") {
 		t.Error("DNS events not logged")
 	}
 }
@@ -144,13 +145,13 @@ func TestDNSOtherOpcodeAndClass(t *testing.T) {
 	}
 	q := dnsQuery(t, 9, "target.lab", layers.DNSTypeA)
 	q[2] |= 2 << 3 // STATUS
-	b, _ := z.answer(q, nil, true)
+	b, _ := z.answer(q, nil, dnsMaxUDP, true)
 	if d := decodeDNS(t, b); d.ResponseCode != layers.DNSResponseCodeNotImp || len(d.Answers) != 0 {
 		t.Errorf("STATUS query: %v", d.ResponseCode)
 	}
 	q = dnsQuery(t, 9, "version.bind", layers.DNSTypeTXT)
 	q[len(q)-1] = 3 // class CHAOS
-	b, _ = z.answer(q, nil, true)
+	b, _ = z.answer(q, nil, dnsMaxUDP, true)
 	if d := decodeDNS(t, b); d.ResponseCode != layers.DNSResponseCodeRefused {
 		t.Errorf("CHAOS query: %v", d.ResponseCode)
 	}
@@ -165,10 +166,46 @@ func TestDNSTruncates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := z.answer(dnsQuery(t, 1, "big.lab", layers.DNSTypeA), nil, true)
+	b, _ := z.answer(dnsQuery(t, 1, "big.lab", layers.DNSTypeA), nil, dnsMaxUDP, true)
 	d := decodeDNS(t, b)
 	if len(b) > 512 || !d.TC || len(d.Answers) == 0 || int(d.ANCount) != len(d.Answers) {
 		t.Errorf("%d bytes, TC %v, %d answers", len(b), d.TC, len(d.Answers))
+	}
+}
+
+func TestDNSOverTCP(t *testing.T) {
+	var many []netip.Addr
+	for i := range 100 {
+		many = append(many, netip.AddrFrom4([4]byte{198, 19, 1, byte(i)}))
+	}
+	r := start(t, &Config{Names: map[string][]netip.Addr{"big.lab": many, "target.lab": testNames["target.lab"]}})
+	for _, h := range hosts(t) {
+		c := r.dial(t, h, DNSTCP)
+		// Two queries in one write, as RFC 7766 allows; answers in order.
+		var req []byte
+		for i, name := range []string{"big.lab", "nowhere.lab"} {
+			q := dnsQuery(t, uint16(i+1), name, layers.DNSTypeA)
+			req = binary.BigEndian.AppendUint16(req, uint16(len(q)))
+			req = append(req, q...)
+		}
+		c.Write(req)
+		for i, want := range []int{100, 0} {
+			var hdr [2]byte
+			if _, err := io.ReadFull(c, hdr[:]); err != nil {
+				t.Fatal(err)
+			}
+			b := make([]byte, binary.BigEndian.Uint16(hdr[:]))
+			if _, err := io.ReadFull(c, b); err != nil {
+				t.Fatal(err)
+			}
+			d := decodeDNS(t, b)
+			if d.ID != uint16(i+1) || d.TC || len(d.Answers) != want {
+				t.Errorf("query %d via %s: id %d TC %v, %d answers; want %d", i+1, h, d.ID, d.TC, len(d.Answers), want)
+			}
+		}
+		// A malformed query ends the connection.
+		c.Write([]byte{0, 3, 1, 2, 3})
+		expectClosed(t, c, 2*time.Second)
 	}
 }
 
@@ -176,7 +213,7 @@ func TestDNSAnswerAllocs(t *testing.T) {
 	z, _ := newZone(testNames)
 	q := dnsQuery(t, 1, "target.lab", layers.DNSTypeA)
 	out := make([]byte, 0, 512)
-	if n := testing.AllocsPerRun(100, func() { z.answer(q, out[:0], false) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { z.answer(q, out[:0], dnsMaxUDP, false) }); n != 0 {
 		t.Errorf("answer allocates %v times", n)
 	}
 }
@@ -192,7 +229,7 @@ func FuzzDNSAnswer(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, q []byte) {
-		b, _ := z.answer(q, nil, true)
+		b, _ := z.answer(q, nil, dnsMaxUDP, true)
 		if b == nil {
 			return
 		}
@@ -298,6 +335,26 @@ func TestUDPEcho(t *testing.T) {
 	}
 }
 
+// TestUDPEchoNoLoop: a datagram from another echo service (port 7) or from
+// the service's own port gets no echo, so forged sources cannot make two
+// echo services bounce a datagram for ever.
+func TestUDPEchoNoLoop(t *testing.T) {
+	srv, err := Listen([]Spec{{Kind: UDPEcho}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := srv.Specs()[0].Port
+	for _, from := range []uint16{7, 19, 53, port} {
+		if b, what := srv.answer(srv.Specs()[0], []byte("x"), netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), from), nil); b != nil {
+			t.Errorf("echo from port %d answered (%s)", from, what)
+		}
+	}
+	if b, _ := srv.answer(srv.Specs()[0], []byte("x"), netip.MustParseAddrPort("127.0.0.1:40000"), nil); string(b) != "x" {
+		t.Errorf("echo from port 40000: %q", b)
+	}
+	srv.Close()
+}
+
 // tlv encodes a BER TLV by hand (RFC 1157's ASN.1, definite lengths
 // below 256); it does not use the package's encoder.
 func tlv(tag byte, v ...[]byte) []byte {
@@ -387,4 +444,24 @@ func FuzzSNMPReply(f *testing.F) {
 			t.Fatalf("reply %x to %x", b, req)
 		}
 	})
+}
+
+func BenchmarkDNSAnswer(b *testing.B) {
+	z, _ := newZone(testNames)
+	q := dnsQuery(b, 1, "Target.Lab", layers.DNSTypeA)
+	out := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		out, _ = z.answer(q, out[:0], dnsMaxUDP, false)
+	}
+}
+
+func BenchmarkNTPReply(b *testing.B) {
+	req := ntpRequest(4, 42)
+	out := make([]byte, 0, 48)
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		out, _ = ntpReply(req, now, now, out[:0])
+	}
 }

@@ -189,3 +189,14 @@ func Binary(t testing.TB) string {
 	}
 	return binPath
 }
+
+// RequireCommand skips the test when the program name is not installed
+// (with the Debian package to install as the hint), or fails it when
+// SONDE_REQUIRE_PRIVILEGED=1: CI installs every peer the tests compare
+// against.
+func RequireCommand(t testing.TB, name, debianPackage string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		skipOrFail(t, name+" is not installed (apt-get install "+debianPackage+")")
+	}
+}
