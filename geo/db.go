@@ -318,23 +318,33 @@ func (db *DB) Lookup(addr netip.Addr) (Record, error) {
 	if !res.Found() {
 		return Record{Network: res.Prefix()}, nil
 	}
-	off := res.Offset()
-	slot := &g.cache[(uint64(off)*0x9E3779B97F4A7C15)>>g.shift]
-	e := slot.Load()
-	if e == nil || e.offset != off {
-		var w wire
-		g.usePlaceCache(&w)
-		if err := res.Decode(&w); err != nil {
-			return Record{}, g.invalid(addr, err)
-		}
-		e = &cacheEntry{offset: off, rec: w.record()}
-		e.rec.Database = g.info.Name
-		e.rec.id.parts[0] = g.id<<32 | uint64(uint32(off)+1)
-		slot.Store(e)
+	e, err := g.entry(res)
+	if err != nil {
+		return Record{}, g.invalid(addr, err)
 	}
 	rec := e.rec
 	rec.Network = res.Prefix()
 	return rec, nil
+}
+
+// entry returns the cached record of a found result, decoding it on a
+// miss.
+func (g *generation) entry(res maxminddb.Result) (*cacheEntry, error) {
+	off := res.Offset()
+	slot := &g.cache[(uint64(off)*0x9E3779B97F4A7C15)>>g.shift]
+	if e := slot.Load(); e != nil && e.offset == off {
+		return e, nil
+	}
+	var w wire
+	g.usePlaceCache(&w)
+	if err := res.Decode(&w); err != nil {
+		return nil, err
+	}
+	e := &cacheEntry{offset: off, rec: w.record()}
+	e.rec.Database = g.info.Name
+	e.rec.id.parts[0] = g.id<<32 | uint64(uint32(off)+1)
+	slot.Store(e)
+	return e, nil
 }
 
 // usePlaceCache has w's places decode through g's place cache.
@@ -395,16 +405,13 @@ func (db *DB) Networks(prefix netip.Prefix) iter.Seq2[Record, error] {
 				yield(Record{}, fmt.Errorf("geo: %s: networks in %s: %w: %w", g.info.Name, prefix, ErrInvalidDatabase, err))
 				return
 			}
-			var w wire
-			g.usePlaceCache(&w)
-			if err := res.Decode(&w); err != nil {
+			e, err := g.entry(res)
+			if err != nil {
 				yield(Record{}, fmt.Errorf("geo: %s: network %s: %w: %w", g.info.Name, res.Prefix(), ErrInvalidDatabase, err))
 				return
 			}
-			rec := w.record()
+			rec := e.rec
 			rec.Network = res.Prefix()
-			rec.Database = g.info.Name
-			rec.id.parts[0] = g.id<<32 | uint64(uint32(res.Offset())+1)
 			if !yield(rec, nil) {
 				return
 			}
