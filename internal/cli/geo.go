@@ -18,7 +18,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
@@ -616,8 +615,9 @@ type geoRenderer struct {
 	// table: rows are kept in blocks; the first block decides the columns.
 	rows    [][]string
 	cols    []geoField
-	started bool // CSV header or table columns decided
-	header  bool // table header printed
+	widths  []int // of cols, in runes
+	started bool  // CSV header or table columns decided
+	header  bool  // table header printed
 }
 
 const tableBlock = 256
@@ -982,31 +982,45 @@ func (r *geoRenderer) flush() {
 			return
 		}
 	}
-	tw := tabwriter.NewWriter(r.w, 0, 8, 2, ' ', 0)
-	if !r.header {
-		r.header = true
+	// Columns only grow, so that the rows of later chunks line up with
+	// the first ones.
+	if r.widths == nil {
+		r.widths = make([]int, len(r.cols))
 		for i, f := range r.cols {
-			if i > 0 {
-				tw.Write([]byte{'\t'})
-			}
-			tw.Write([]byte(strings.ToUpper(geoFieldNames[f])))
+			r.widths[i] = len(geoFieldNames[f])
 		}
-		tw.Write([]byte{'\n'})
 	}
 	for _, row := range r.rows {
 		for i, f := range r.cols {
-			if i > 0 {
-				tw.Write([]byte{'\t'})
-			}
-			v := row[f]
-			if v == "" {
-				v = "-"
-			}
-			tw.Write([]byte(v))
+			r.widths[i] = max(r.widths[i], max(1, utf8.RuneCountInString(row[f])))
 		}
-		tw.Write([]byte{'\n'})
 	}
-	tw.Flush()
+	var b []byte
+	cell := func(i int, v string) {
+		if v == "" {
+			v = "-"
+		}
+		b = append(b, v...)
+		if i < len(r.cols)-1 {
+			for range r.widths[i] - utf8.RuneCountInString(v) + 2 {
+				b = append(b, ' ')
+			}
+		}
+	}
+	if !r.header {
+		r.header = true
+		for i, f := range r.cols {
+			cell(i, strings.ToUpper(geoFieldNames[f]))
+		}
+		b = append(b, '\n')
+	}
+	for _, row := range r.rows {
+		for i, f := range r.cols {
+			cell(i, row[f])
+		}
+		b = append(b, '\n')
+	}
+	r.w.Write(b)
 	r.rows = r.rows[:0]
 }
 
