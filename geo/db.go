@@ -87,6 +87,7 @@ type generation struct {
 type cacheEntry struct {
 	offset uintptr
 	rec    Record
+	err    error // the record failed to decode
 }
 
 // generations numbers loaded database versions, so that IDs of records from
@@ -333,11 +334,14 @@ func (g *generation) entry(res maxminddb.Result) (*cacheEntry, error) {
 	off := res.Offset()
 	slot := &g.cache[(uint64(off)*0x9E3779B97F4A7C15)>>g.shift]
 	if e := slot.Load(); e != nil && e.offset == off {
-		return e, nil
+		return e, e.err
 	}
 	var w wire
 	g.usePlaceCache(&w)
 	if err := res.Decode(&w); err != nil {
+		// Remember the failure too: decoding a damaged record can take
+		// long (deep nesting), and it fails the same way every time.
+		slot.Store(&cacheEntry{offset: off, err: err})
 		return nil, err
 	}
 	e := &cacheEntry{offset: off, rec: w.record()}
