@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,7 +28,12 @@ import (
 	"sonde/geo"
 )
 
-func init() { register(newGeoCmd) }
+func init() {
+	register(newGeoCmd)
+	addDemoStep(demoStep{order: 5, title: "geo: where is an address? (offline, from the embedded country database; the lab's own range is reserved, so it has no country)", run: func(ctx context.Context, d *demo) error {
+		return d.sonde(ctx, d.lab.Topology.Client, "geo", "198.18.200.1", "1.1.1.1", "9.9.9.9", "2001:4860:4860::8888")
+	}})
+}
 
 type geoOptions struct {
 	dbs       []string
