@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"sonde/analyze"
 	"sonde/capfile"
 	"sonde/filter"
+	"sonde/geo"
 )
 
 func init() { register(newStatsCmd) }
@@ -34,6 +36,7 @@ type statsFlags struct {
 	parquetPackets  string
 	json            bool
 	filter          string
+	geo             bool
 }
 
 func newStatsCmd(e *env) *cobra.Command {
@@ -78,6 +81,7 @@ printed, then the error, and the exit code is 1.`,
 	fl.StringVar(&f.parquetPackets, "parquet-packets", "", "also write one row per packet to `OUT` as Parquet")
 	fl.BoolVar(&f.json, "json", false, "print JSON lines instead of tables")
 	fl.StringVarP(&f.filter, "filter", "f", "", "count only packets matching the pcap-filter `EXPR` (as tcpdump's)")
+	fl.BoolVar(&f.geo, "geo", false, "with --endpoints ip/ipv6: country and AS of each address, from the geo databases (see sonde geo)")
 	return cmd
 }
 
@@ -118,6 +122,13 @@ func statsConfig(f *statsFlags) (analyze.Config, []analyze.Kind, []analyze.Kind,
 		return cfg, nil, nil, usagef("--io: interval %v out of range (at least 1us)", f.io)
 	}
 	cfg.Interval = f.io
+	if f.geo {
+		dbs, err := geo.OpenDefault(nil)
+		if err != nil {
+			return cfg, nil, nil, err
+		}
+		cfg.Locator = geoLocator{geo.NewEnricher(dbs...)}
+	}
 	if f.follow != "" {
 		proto, num, ok := strings.Cut(f.follow, ",")
 		n, err := strconv.Atoi(num)
@@ -363,15 +374,24 @@ func printEndpoints(w io.Writer, k analyze.Kind, rows []analyze.Endpoint, expr s
 	if hasPorts(k) {
 		port = "Port  ||  "
 	}
-	fmt.Fprintf(w, "                       |  %sPackets  | |  Bytes  | | Tx Packets | | Tx Bytes | | Rx Packets | | Rx Bytes |\n", port)
+	located := slices.ContainsFunc(rows, func(e analyze.Endpoint) bool { return e.Country != "" || e.ASN != "" })
+	geoHead := ""
+	if located {
+		geoHead = " Country | AS"
+	}
+	fmt.Fprintf(w, "                       |  %sPackets  | |  Bytes  | | Tx Packets | | Tx Bytes | | Rx Packets | | Rx Bytes |%s\n", port, geoHead)
 	for _, e := range rows {
 		if hasPorts(k) {
-			fmt.Fprintf(w, "%-20s      %5d     %6d     %9d     %6d       %9d      %6d       %9d   \n",
+			fmt.Fprintf(w, "%-20s      %5d     %6d     %9d     %6d       %9d      %6d       %9d   ",
 				e.Addr, e.Port, e.Frames(), e.Bytes(), e.TxFrames, e.TxBytes, e.RxFrames, e.RxBytes)
 		} else {
-			fmt.Fprintf(w, "%-20s      %6d     %9d     %6d       %9d      %6d       %9d   \n",
+			fmt.Fprintf(w, "%-20s      %6d     %9d     %6d       %9d      %6d       %9d   ",
 				e.Addr, e.Frames(), e.Bytes(), e.TxFrames, e.TxBytes, e.RxFrames, e.RxBytes)
 		}
+		if located {
+			fmt.Fprintf(w, " %-7s   %s", orDash(e.Country), orDash(e.ASN))
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, rule80)
 }
@@ -661,4 +681,26 @@ func printStatsJSON(w io.Writer, a *analyze.Analyzer, f *statsFlags, conv, eps [
 		emit(map[string]any{"type": "tls", "rows": a.TLS()})
 	}
 	return errors.Join(errs...)
+}
+
+// geoLocator gives analyze the country and AS of an address from the geo
+// databases.
+type geoLocator struct{ e *geo.Enricher }
+
+func (g geoLocator) Locate(a netip.Addr) (country, asn string) {
+	r, err := g.e.Lookup(a)
+	if err != nil {
+		return "", ""
+	}
+	if r.ASN != 0 {
+		asn = "AS" + strconv.FormatUint(uint64(r.ASN), 10)
+	}
+	return r.CountryCode, asn
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
