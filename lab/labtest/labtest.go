@@ -125,6 +125,7 @@ func (l *Lab) Command(node, name string, args ...string) Result {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), "SONDE_LAB="+l.ID) // as sonde lab exec says
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := l.node(node).Run(cmd)
