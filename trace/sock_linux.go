@@ -5,13 +5,15 @@ package trace
 import (
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
+	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"sonde/rawsock"
-	"sonde/route"
 )
 
 // sockets sends on an IPPROTO_RAW socket and reads ICMP (and, for TCP
@@ -30,19 +32,11 @@ type sockets struct {
 // network namespace), receivers first so no early reply is missed, and
 // finds the source address of the route to dst.
 func openTransport(dst netip.Addr, c *Config) (transport, netip.Addr, error) {
-	res, err := route.NewResolver(nil)
+	src, err := source(dst, c.Interface)
 	if err != nil {
-		return nil, netip.Addr{}, fmt.Errorf("trace: %w", err)
+		return nil, netip.Addr{}, err
 	}
-	rt, err := res.Path(dst)
-	res.Close()
-	if err != nil {
-		return nil, netip.Addr{}, fmt.Errorf("trace: %w", err)
-	}
-	if rt.Local {
-		return nil, netip.Addr{}, fmt.Errorf("trace: %s is an address of this host", dst)
-	}
-	s := &sockets{v6: dst.Is6(), src: rt.Src}
+	s := &sockets{v6: dst.Is6(), src: src}
 	fam, icmp := rawsock.IPv4, protoICMP
 	if s.v6 {
 		fam, icmp = rawsock.IPv6, protoICMPv6
@@ -65,7 +59,32 @@ func openTransport(dst netip.Addr, c *Config) (transport, netip.Addr, error) {
 		s.close()
 		return nil, netip.Addr{}, fmt.Errorf("trace: %w", err)
 	}
-	return s, rt.Src, nil
+	return s, src, nil
+}
+
+// source returns the address the kernel would send from to dst: that of a
+// connected UDP socket, which sends nothing (connect(2) on a datagram
+// socket only picks the route). It is much cheaper than a netlink
+// resolver, which matters for a tool run in loops.
+func source(dst netip.Addr, dev string) (netip.Addr, error) {
+	d := net.Dialer{}
+	if dev != "" {
+		d.Control = func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			err := rc.Control(func(fd uintptr) { serr = unix.BindToDevice(int(fd), dev) })
+			return errors.Join(err, serr)
+		}
+	}
+	c, err := d.Dial("udp", netip.AddrPortFrom(dst, 33434).String())
+	if err != nil {
+		var oe *net.OpError
+		if errors.As(err, &oe) {
+			err = oe.Err
+		}
+		return netip.Addr{}, fmt.Errorf("trace: no route to %s: %w", dst, err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
 }
 
 func (s *sockets) send(pkt []byte, dst netip.Addr) error { return s.ip.WriteTo(pkt, dst) }
