@@ -66,6 +66,14 @@ type engine struct {
 	// (0 while unknown): probes beyond it wait until every probe up to it
 	// is done, so the destination's ICMP budget is not spent on them.
 	hint int
+	// highest is the highest TTL that has answered; gapOff lifts the rule
+	// that probes go at most a window of hops beyond it (see loop).
+	highest int
+	gapOff  bool
+	// router is the highest TTL a router answered (time exceeded).
+	router int
+	// sentAt is when each hop's last probe was sent.
+	sentAt []time.Time
 	// rtt of the fastest answer of each hop (0: none).
 	hopRTT  []time.Duration
 	emitted int
@@ -84,6 +92,7 @@ func newEngine(t transport, src, dst netip.Addr, c *Config, emit func(Hop)) *eng
 	n := c.MaxTTL - c.FirstTTL + 1
 	e.hops = make([][]*slot, n)
 	e.hopRTT = make([]time.Duration, n)
+	e.sentAt = make([]time.Time, n)
 	for i := range e.hops {
 		for j := 0; j < c.Probes; j++ {
 			s := &slot{ttl: c.FirstTTL + i, idx: j}
@@ -111,6 +120,7 @@ func (e *engine) loop(ctx context.Context, in <-chan received) error {
 	defer timer.Stop()
 	var retries []retry
 	phase2 := false
+	gap := max(1, e.c.InFlight/e.c.Probes)
 	lastSend := time.Time{}
 	if e.c.MaxTTL-e.c.FirstTTL >= 2 && !e.c.NoHint {
 		d := &slot{ttl: e.c.MaxTTL, distance: true}
@@ -123,14 +133,25 @@ func (e *engine) loop(ctx context.Context, in <-chan received) error {
 		e.expire(now)
 		// Send what may be sent.
 		if !phase2 {
+			blocked := false
 			for e.next < len(e.order) && len(e.flying) < e.c.InFlight {
 				s := e.order[e.next]
+				limit := e.highest + gap
+				if e.hint != 0 {
+					limit = e.hint
+				}
+				if e.dest == 0 && !e.gapOff && s.ttl > limit {
+					// Past where the distance probe put the destination,
+					// or a window of silent hops past the last answer:
+					// the destination may be silent for now, rate
+					// limiting its answers. Retry before probing further,
+					// so its budget is not spent on hops beyond it.
+					blocked = true
+					break
+				}
 				if e.dest != 0 && s.ttl > e.dest {
 					e.next = len(e.order)
 					break
-				}
-				if e.dest == 0 && e.hint != 0 && s.ttl > e.hint && len(e.flying) > 0 {
-					break // wait: the destination may be where the hint says
 				}
 				if e.c.SendGap > 0 && !lastSend.IsZero() && now.Sub(lastSend) < e.c.SendGap {
 					break
@@ -145,7 +166,7 @@ func (e *engine) loop(ctx context.Context, in <-chan received) error {
 				}
 				now = time.Now()
 			}
-			if e.next >= len(e.order) && len(e.flying) == 0 {
+			if (e.next >= len(e.order) || blocked) && len(e.flying) == 0 {
 				phase2 = true
 				if !e.c.NoRetry {
 					retries = e.planRetries(now)
@@ -167,6 +188,11 @@ func (e *engine) loop(ctx context.Context, in <-chan received) error {
 				}
 			}
 			if len(retries) == 0 && len(e.flying) == 0 {
+				if e.dest == 0 && e.next < len(e.order) {
+					// Still silent: probe on to MaxTTL, as traceroute does.
+					phase2, e.gapOff = false, true
+					continue
+				}
 				e.finish()
 				return nil
 			}
@@ -217,6 +243,9 @@ func (e *engine) send(s *slot, now time.Time) error {
 	e.tokens[a.token] = a
 	s.attempts++
 	a.n = s.attempts
+	if !s.distance {
+		e.sentAt[s.ttl-e.c.FirstTTL] = a.sent
+	}
 	s.live = a
 	e.flying = append(e.flying, a)
 	a.sent = time.Now()
@@ -337,6 +366,10 @@ func (e *engine) handle(rc received) {
 	s.answered, s.live = true, nil
 	s.probe = Probe{Addr: r.from, RTT: rtt, MPLS: r.mpls, Retried: a.n > 1}
 	e.stats.Answered++
+	e.highest = max(e.highest, s.ttl)
+	if r.kind == kindTimeExceed {
+		e.router = max(e.router, s.ttl)
+	}
 	i := s.ttl - e.c.FirstTTL
 	if e.hopRTT[i] == 0 || rtt < e.hopRTT[i] {
 		e.hopRTT[i] = max(rtt, time.Microsecond)
@@ -423,12 +456,12 @@ type retry struct {
 // planRetries schedules a second probe for each silent one, up to the
 // destination (or one hop past the last that answered). When routers show
 // rate limiting — a hop answering some probes and not others, or several
-// silent hops — the retries are paced RetryPause apart, the first
-// RetryPause from now, so each finds a token in the router's ICMP bucket:
-// per hop for a hop that answered some probes (a router we know), and in
-// one sequence for the wholly silent hops, which may all be one host (the
-// destination, rate limiting its unreachables, answers every TTL beyond
-// its own). A lone silent hop between answering ones is retried at once.
+// silent hops — the retries are paced RetryPause apart from the last probe
+// the router got, so each finds a token in its ICMP bucket: per hop up to
+// the last router that answered, and in one sequence for the hops past it,
+// which may all be one host (the destination, rate limiting its
+// unreachables, answers every TTL from its own). Without such signs (a
+// lone silent hop between answering ones) retries go at once.
 func (e *engine) planRetries(now time.Time) []retry {
 	last := e.dest
 	if last == 0 {
@@ -472,22 +505,40 @@ func (e *engine) planRetries(now time.Time) []retry {
 	if whole > 1 {
 		suspect = true
 	}
+	// A router whose bucket was empty when a probe reached it at t0 has
+	// k tokens again at t0 + k*RetryPause. A silent hop before a router
+	// that answered is a router of its own; the silent hops past the last
+	// router may all be the destination, and share one pace from the
+	// last probe sent to any of them.
+	var t0 time.Time
+	for i := e.router + 1 - e.c.FirstTTL; i >= 0 && i < len(e.sentAt); i++ {
+		t0 = later(t0, e.sentAt[i])
+	}
 	var out []retry
-	shared := 0 // the silent hops share one pace: they may all be one router (the destination)
+	shared := 0
 	for _, h := range hops {
 		for k, s := range h.slots {
 			at := now
-			if suspect && h.partial {
-				at = now.Add(time.Duration(k+1) * e.c.RetryPause)
-			} else if suspect {
+			switch {
+			case !suspect:
+			case s.ttl > e.router:
 				shared++
-				at = now.Add(time.Duration(shared) * e.c.RetryPause)
+				at = later(now, t0.Add(time.Duration(shared)*e.c.RetryPause))
+			default:
+				at = later(now, e.sentAt[s.ttl-e.c.FirstTTL].Add(time.Duration(k+1)*e.c.RetryPause))
 			}
 			out = append(out, retry{s: s, at: at})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b retry) int { return a.at.Compare(b.at) })
 	return out
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // emitReady emits the hops that are complete, in order; with all, every

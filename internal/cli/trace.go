@@ -543,6 +543,12 @@ func runReport(ctx context.Context, e *env, host string, dst netip.Addr, cfg *tr
 				enrich(ctx, res.Hops, names)
 			}
 			r.add(res)
+			if res.Reached && len(res.Hops) > 0 {
+				// Known distance: later rounds probe no further and
+				// need no distance probe, so the destination's ICMP
+				// budget goes to the round's own probe (as mtr).
+				cfg.MaxTTL, cfg.NoHint = res.Hops[len(res.Hops)-1].TTL, true
+			}
 		}
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
