@@ -5,7 +5,6 @@ package cli
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,14 +15,6 @@ import (
 
 	"sonde/lab/labtest"
 )
-
-// run runs the CLI in-process and returns its exit status and output.
-func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code = Main(context.Background(), args, strings.NewReader(""), &out, &errb)
-	return code, out.String(), errb.String()
-}
 
 func sondeNamespaces() []string {
 	p, _ := filepath.Glob("/run/netns/sonde-*")
