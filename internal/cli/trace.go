@@ -45,6 +45,7 @@ type traceFlags struct {
 	interval       time.Duration
 	iface          string
 	probesSet      bool
+	sport          int
 }
 
 func newTraceCmd(e *env) *cobra.Command {
@@ -90,13 +91,13 @@ N rounds, then loss and RTT statistics per hop); --live (that table, updated).`,
 	fl.BoolVar(&f.classic, "classic", false, "vary the flow per probe, as classic traceroute (not Paris)")
 	fl.BoolVar(&f.noRetry, "no-retry", false, "do not send a silent probe a second time")
 	fl.IntVar(&f.ecmp, "ecmp", 0, "enumerate the paths seen by this many flows (Paris, one probe per hop each)")
-	fl.Lookup("ecmp").NoOptDefVal = "8"
 	fl.BoolVar(&f.json, "json", false, "print the trace as JSON")
 	fl.BoolVar(&f.live, "live", false, "keep probing and show loss and RTT statistics per hop (as mtr)")
 	fl.IntVar(&f.report, "report", 0, "probe N rounds, then print loss and RTT statistics per hop (as mtr -r -c N)")
 	f.interval = time.Second
 	fl.VarP(secondsFlag{&f.interval}, "interval", "i", "gap between rounds of --live and --report")
 	fl.StringVar(&f.iface, "interface", "", "send probes out of this interface")
+	fl.IntVar(&f.sport, "sport", 0, "source port (ICMP identifier) of the flow; --ecmp counts up from it (default: from the process id)")
 	return cmd
 }
 
@@ -134,12 +135,14 @@ func (f *traceFlags) config() (*trace.Config, error) {
 		return nil, usagef("trace: --ecmp does not combine with --live or --report")
 	case f.ecmp > 0 && f.classic:
 		return nil, usagef("trace: --ecmp needs Paris mode, not --classic")
+	case f.sport < 0 || f.sport > 65535-64:
+		return nil, usagef("trace: --sport %d: want 1 to 65471", f.sport)
 	case f.interval < 0:
 		return nil, usagef("trace: --interval %v: must not be negative", f.interval)
 	}
 	c := &trace.Config{Port: uint16(f.port), FirstTTL: f.firstTTL, MaxTTL: f.maxTTL, Probes: f.probes,
 		InFlight: f.inFlight, Wait: f.wait, SendGap: f.sendGap, Classic: f.classic, NoRetry: f.noRetry,
-		Interface: f.iface}
+		Interface: f.iface, SrcPort: uint16(f.sport)}
 	switch {
 	case f.icmp:
 		c.Method = trace.ICMP

@@ -28,7 +28,7 @@ func TestTraceBadInputSendsNothing(t *testing.T) {
 		{[]string{"trace", "-p", "70000", "198.18.0.2"}, `--port 70000`},
 		{[]string{"trace", "-6", "198.18.0.2"}, `not an IPv6 address`},
 		{[]string{"trace", "--live", "--report", "3", "198.18.0.2"}, `conflict`},
-		{[]string{"trace", "--ecmp", "--classic", "198.18.0.2"}, `Paris`},
+		{[]string{"trace", "--ecmp", "8", "--classic", "198.18.0.2"}, `Paris`},
 	} {
 		before := txPackets(t, l)
 		r := l.Sonde("client", tc.args...)
