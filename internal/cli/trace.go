@@ -169,9 +169,13 @@ func runTrace(ctx context.Context, e *env, host string, f *traceFlags) error {
 		return usagef("trace: %s is not an IPv%s address", dst, map[bool]string{true: "6", false: "4"}[f.ipv6])
 	}
 	dst = dst.Unmap()
-	var names trace.Enricher
+	var es enrichers
 	if !f.numeric {
-		names = dnsEnricher{wait: time.Second}
+		es = append(es, dnsEnricher{wait: time.Second})
+	}
+	var names trace.Enricher
+	if len(es) > 0 {
+		names = es
 	}
 	switch {
 	case f.ecmp > 0:
@@ -307,6 +311,26 @@ func enrich(ctx context.Context, hops []trace.Hop, en trace.Enricher) {
 		}
 		hops[j.h].Info[j.addr] = out[i]
 	}
+}
+
+// enrichers asks each enricher in turn and merges what they say (the later
+// ones fill keys the earlier left empty): reverse DNS, and package geo's
+// ASN and location when a database is at hand.
+type enrichers []trace.Enricher
+
+func (es enrichers) Enrich(ctx context.Context, a netip.Addr) map[string]string {
+	var out map[string]string
+	for _, e := range es {
+		for k, v := range e.Enrich(ctx, a) {
+			if out == nil {
+				out = map[string]string{}
+			}
+			if out[k] == "" {
+				out[k] = v
+			}
+		}
+	}
+	return out
 }
 
 // dnsEnricher looks up reverse names, each within wait.
