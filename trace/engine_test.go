@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // fakeNet is a chain of routers in memory: a probe with TTL t < len(routers)+1
@@ -158,6 +160,7 @@ func equal(a, b []string) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
 // faster) still land on their hops, emitted in order, the trace stopping at
 // the destination.
 func TestEngineOutOfOrder(t *testing.T) {
+	defer goleak.VerifyNone(t)
 	f := newFakeNet(8)
 	f.delay = func(ttl int) time.Duration { return time.Duration(40-ttl) * 200 * time.Microsecond }
 	res, hops := runFake(t, f, Config{})

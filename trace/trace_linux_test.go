@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"sonde/lab"
 	"sonde/lab/labtest"
 	"sonde/trace"
@@ -133,6 +135,7 @@ func chainHops(v6 bool, silent int) []string {
 // hops Linux traceroute finds, over IPv4 and IPv6.
 func TestChainSameHopsAsTraceroute(t *testing.T) {
 	l := labtest.New(t, "chain", lab.Options{Routers: 6, NoServices: true, ICMPRateLimit: lab.NoRateLimit})
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent()) // Run waits for its readers
 	compareWithTraceroute(t, l, l.Addr("far"), chainHops(false, 0))
 	compareWithTraceroute(t, l, l.Addr6("far"), chainHops(true, 0))
 }

@@ -216,3 +216,43 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestNoAllocs: building a probe and parsing a reply allocate nothing.
+func TestNoAllocs(t *testing.T) {
+	b := make([]byte, 128)
+	k := &flowKey{src: src4, dst: dst4, method: UDP, sport: 40000, dport: 33434}
+	n := k.build(b, 4, 77)
+	msg := icmpError(rtr4, src4, 11, 0, b[:n], nil)
+	var r reply
+	tok := uint16(1)
+	if a := testing.AllocsPerRun(100, func() {
+		tok++
+		k.build(b, 4, tok)
+		parseV4(msg, &r)
+	}); a != 0 {
+		t.Errorf("%v allocations per probe and reply", a)
+	}
+}
+
+func BenchmarkBuild(b *testing.B) {
+	buf := make([]byte, 128)
+	k := &flowKey{src: src6, dst: dst6, method: ICMP, sport: 9, icmpSumFix: 0xbeef}
+	b.ReportAllocs()
+	tok := uint16(0)
+	for b.Loop() {
+		tok = tok%0xfffe + 1
+		k.build(buf, 5, tok)
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	buf := make([]byte, 128)
+	k := &flowKey{src: src4, dst: dst4, method: UDP, sport: 40000, dport: 33434}
+	n := k.build(buf, 4, 77)
+	msg := icmpError(rtr4, src4, 11, 0, buf[:n], nil)
+	var r reply
+	b.ReportAllocs()
+	for b.Loop() {
+		parseV4(msg, &r)
+	}
+}
