@@ -164,6 +164,7 @@ func (e *engine) loop(ctx context.Context, in <-chan received) error {
 				if e.c.SendGap > 0 {
 					break
 				}
+				e.drain(in) // answers that change what to send next (the distance)
 				now = time.Now()
 			}
 			if (e.next >= len(e.order) || blocked) && len(e.flying) == 0 {
@@ -219,16 +220,20 @@ func (e *engine) loop(ctx context.Context, in <-chan received) error {
 			return ctx.Err()
 		case rc := <-in:
 			e.handle(rc)
-			// Drain what else has arrived before deciding.
-			for more := true; more; {
-				select {
-				case rc := <-in:
-					e.handle(rc)
-				default:
-					more = false
-				}
-			}
+			e.drain(in) // what else has arrived, before deciding
 		case <-timer.C:
+		}
+	}
+}
+
+// drain handles the replies that have arrived, without waiting.
+func (e *engine) drain(in <-chan received) {
+	for {
+		select {
+		case rc := <-in:
+			e.handle(rc)
+		default:
+			return
 		}
 	}
 }
