@@ -194,6 +194,13 @@ func TestParisOnePathECMPBoth(t *testing.T) {
 			}
 		}
 	}
+	// Classic mode varies the destination port: its probes spread over
+	// both paths, and one hop shows two routers (a chance of 2^-9 not to,
+	// with 10 probes).
+	res := run(t, l, dst, &trace.Config{Classic: true, Probes: 10})
+	if len(res.Hops) != 4 || len(res.Hops[1].Addrs()) != 2 {
+		t.Errorf("classic: hops %q, want both middle routers at hop 2", hopList(res))
+	}
 	var paths []trace.Path
 	var err error
 	l.Do("client", func() {
