@@ -41,7 +41,7 @@ type Config struct {
 	// the only one (80). Ignored for ICMP.
 	Port uint16
 	// SrcPort is the UDP/TCP source port or ICMP identifier of the flow
-	// (0: one derived from the process id). Trace.ECMP varies it.
+	// (0: one derived from the process id). [ECMP] counts up from it.
 	SrcPort uint16
 	// FirstTTL is the first hop probed (1); MaxTTL the last (30).
 	FirstTTL, MaxTTL int
@@ -205,7 +205,9 @@ func contains(s []netip.Addr, a netip.Addr) bool {
 	return false
 }
 
-// Stats count what a trace did.
+// Stats count what a trace did: probes sent (the distance probe and
+// retries included), answered, sent a second time, and replies to this
+// flow that matched no probe sent.
 type Stats struct {
 	Sent, Answered, Retried, Unmatched int
 }
@@ -220,6 +222,7 @@ type Result struct {
 	// Reached says the destination (or an unreachable) answered.
 	Reached bool
 	Stats   Stats
+	// Elapsed is the time from the first probe sent to the end.
 	Elapsed time.Duration
 }
 
