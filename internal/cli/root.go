@@ -1,6 +1,3 @@
-// Package cli is sonde's command line: the only code that knows flags,
-// output formats, colours and exit codes. Each subcommand registers itself
-// from its own file through register.
 package cli
 
 import (
