@@ -9,12 +9,14 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"sonde/geo"
 	"sonde/trace"
 )
 
@@ -46,6 +48,8 @@ type traceFlags struct {
 	iface          string
 	probesSet      bool
 	sport          int
+	noGeo          bool
+	geoDBs         []string
 }
 
 func newTraceCmd(e *env) *cobra.Command {
@@ -97,6 +101,8 @@ N rounds, then loss and RTT statistics per hop); --live (that table, updated).`,
 	f.interval = time.Second
 	fl.VarP(secondsFlag{&f.interval}, "interval", "i", "gap between rounds of --live and --report")
 	fl.StringVar(&f.iface, "interface", "", "send probes out of this interface")
+	fl.BoolVar(&f.noGeo, "no-geo", false, "do not look up AS numbers and locations")
+	fl.StringSliceVar(&f.geoDBs, "db", nil, "mmdb databases for AS numbers and locations (default: those installed, then the embedded one)")
 	fl.IntVar(&f.sport, "sport", 0, "source port (ICMP identifier) of the flow; --ecmp counts up from it (default: from the process id)")
 	return cmd
 }
@@ -172,6 +178,23 @@ func runTrace(ctx context.Context, e *env, host string, f *traceFlags) error {
 	var es enrichers
 	if !f.numeric {
 		es = append(es, dnsEnricher{wait: time.Second})
+	}
+	if !f.noGeo {
+		dbs, err := openGeoDBs(f.geoDBs, nil)
+		if err != nil {
+			if len(f.geoDBs) > 0 {
+				return asUsage(err)
+			}
+			fmt.Fprintf(e.stderr, "sonde: trace: no AS numbers or locations: %v\n", err)
+		}
+		defer func() {
+			for _, db := range dbs {
+				db.Close()
+			}
+		}()
+		if len(dbs) > 0 {
+			es = append(es, geoEnricher{geo.NewEnricher(dbs...)})
+		}
 	}
 	var names trace.Enricher
 	if len(es) > 0 {
@@ -331,6 +354,27 @@ func (es enrichers) Enrich(ctx context.Context, a netip.Addr) map[string]string 
 		}
 	}
 	return out
+}
+
+// geoEnricher says what package geo's databases know of an address: its
+// AS number and organisation, country code and city.
+type geoEnricher struct{ e *geo.Enricher }
+
+func (g geoEnricher) Enrich(_ context.Context, a netip.Addr) map[string]string {
+	r, _ := g.e.Lookup(a) // an error of one database leaves the others' answer
+	if !r.Found() {
+		return nil
+	}
+	m := map[string]string{}
+	if r.ASN != 0 {
+		m["asn"] = strconv.FormatUint(uint64(r.ASN), 10)
+	}
+	for k, v := range map[string]string{"as_org": r.Org, "country": r.CountryCode, "city": r.City} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	return m
 }
 
 // dnsEnricher looks up reverse names, each within wait.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -62,5 +63,29 @@ func TestReportTable(t *testing.T) {
 	want := []string{"1.|--", "198.18.0.2", "33.3%", "3", "3.000", "2.000", "1.000", "3.000", "1.414"}
 	if strings.Join(f, " ") != strings.Join(want, " ") {
 		t.Errorf("row %q, want %q", f, want)
+	}
+}
+
+// TestGeoEnricher: AS numbers and places come from package geo's databases
+// (MaxMind's test databases), and show in the hop's row.
+func TestGeoEnricher(t *testing.T) {
+	g := geoEnricher{openGeoTest(t, cityDB, asnDB)}
+	london, telstra := netip.MustParseAddr("81.2.69.142"), netip.MustParseAddr("1.128.0.1")
+	want := openGeoTest(t, cityDB, asnDB)
+	for _, a := range []netip.Addr{london, telstra} {
+		r, _ := want.Lookup(a)
+		m := g.Enrich(context.Background(), a)
+		if m["country"] != r.CountryCode || m["city"] != r.City || m["as_org"] != r.Org ||
+			(r.ASN != 0 && m["asn"] != strconv.FormatUint(uint64(r.ASN), 10)) || len(m) == 0 {
+			t.Errorf("%s: %v, want the record %+v", a, m, r)
+		}
+	}
+	if m := g.Enrich(context.Background(), netip.MustParseAddr("198.18.0.2")); m != nil {
+		t.Errorf("a lab address: %v, want nothing", m)
+	}
+	hops := []trace.Hop{{TTL: 1, Probes: []trace.Probe{{Addr: london, RTT: time.Millisecond}}}}
+	enrich(context.Background(), hops, enrichers{g})
+	if got := hopLine(hops[0]); !strings.Contains(got, "GB London") {
+		t.Errorf("row %q: no place", got)
 	}
 }

@@ -29,6 +29,7 @@ func TestTraceBadInputSendsNothing(t *testing.T) {
 		{[]string{"trace", "-6", "198.18.0.2"}, `not an IPv6 address`},
 		{[]string{"trace", "--live", "--report", "3", "198.18.0.2"}, `conflict`},
 		{[]string{"trace", "--ecmp", "8", "--classic", "198.18.0.2"}, `Paris`},
+		{[]string{"trace", "--db", "/nonexistent.mmdb", "198.18.0.2"}, `nonexistent.mmdb`},
 	} {
 		before := txPackets(t, l)
 		r := l.Sonde("client", tc.args...)
