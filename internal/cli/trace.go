@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -571,7 +572,8 @@ func (r *rounds) add(res *trace.Result) {
 }
 
 // table renders the statistics as mtr's report does.
-func (r *rounds) table(w io.Writer, host string, first int) {
+func (r *rounds) table(w io.Writer, first int) {
+	host, _ := os.Hostname() // mtr's header names the tracing host
 	fmt.Fprintf(w, "HOST: %-30s Loss%%   Snt   Last    Avg   Best   Wrst  StDev\n", host)
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	for _, s := range r.hops {
@@ -651,7 +653,7 @@ func runReport(ctx context.Context, e *env, host string, dst netip.Addr, cfg *tr
 		}
 		return json.NewEncoder(e.stdout).Encode(map[string]any{"dst": dst, "rounds": r.n, "hops": out})
 	}
-	r.table(e.stdout, host, cfg.FirstTTL)
+	r.table(e.stdout, cfg.FirstTTL)
 	return nil
 }
 

@@ -54,7 +54,7 @@ func TestReportTable(t *testing.T) {
 		r.add(&trace.Result{Hops: []trace.Hop{{TTL: 1, Probes: []trace.Probe{p}}}})
 	}
 	var b bytes.Buffer
-	r.table(&b, "far", 1)
+	r.table(&b, 1)
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	if len(lines) != 2 {
 		t.Fatalf("table:\n%s", b.String())

@@ -55,7 +55,7 @@ func (m *liveModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *liveModel) View() tea.View {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sonde trace %s (%s) — round %d — q to quit\n\n", m.host, m.dst, m.r.n)
-	m.r.table(&b, m.host, m.first)
+	m.r.table(&b, m.first)
 	return tea.NewView(b.String())
 }
 
@@ -97,7 +97,7 @@ func runLive(ctx context.Context, e *env, host string, dst netip.Addr, cfg *trac
 	}
 	if err == nil {
 		// Leave the last table on the terminal, as mtr does.
-		m.r.table(e.stdout, host, cfg.FirstTTL)
+		m.r.table(e.stdout, cfg.FirstTTL)
 	}
 	return err
 }
