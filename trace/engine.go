@@ -358,6 +358,16 @@ func (e *engine) handle(rc received) {
 		if !s.answered && r.from == f.dst && r.kind != kindTimeExceed {
 			s.answered = true
 			e.hint = distance(r, e.c.MaxTTL)
+			// The answer is a sample of the destination's round trip:
+			// its hop's probes are waited for Here times it, as if one
+			// of them had answered (a destination that answered this
+			// and not them is rate limiting, and they are retried).
+			if i := e.hint - e.c.FirstTTL; e.hint != 0 && i >= 0 && i < len(e.hopRTT) {
+				rtt := max(rc.at.Sub(a.sent), time.Microsecond)
+				if e.hopRTT[i] == 0 || rtt < e.hopRTT[i] {
+					e.hopRTT[i] = rtt
+				}
+			}
 		}
 		return
 	}
