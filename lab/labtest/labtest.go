@@ -54,9 +54,18 @@ func New(t testing.TB, name string, o lab.Options) *Lab {
 }
 
 // Up builds topo for the test and tears it down when the test ends.
+//
+// The test process itself must run in a network namespace with no route
+// (./test.sh puts it in one): code under test that opens a socket on a
+// goroutine outside Do would otherwise reach the real network, so Up fails
+// the test instead of building the lab.
 func Up(t testing.TB, topo lab.Topology) *Lab {
 	t.Helper()
 	RequirePrivileges(t)
+	if r := routedInterface(); r != "" {
+		t.Fatalf("labtest: this test process can reach a real network (a route through %s); "+
+			"run lab tests in a network namespace of their own: ./test.sh [packages] [go test flags], or unshare --net", r)
+	}
 	l, err := lab.Up(context.Background(), topo, nil)
 	if err != nil {
 		t.Fatalf("lab up %s: %v", topo.Name, err)
@@ -188,4 +197,30 @@ func RequireCommand(t testing.TB, name, debianPackage string) {
 	if _, err := exec.LookPath(name); err != nil {
 		skipOrFail(t, name+" is not installed (apt-get install "+debianPackage+")")
 	}
+}
+
+// routedInterface returns an interface that the calling process's network
+// namespace routes through (other than lo), or "" when there is none, from
+// /proc/net/route and /proc/net/ipv6_route (which show the reading
+// process's namespace).
+func routedInterface() string {
+	if b, err := os.ReadFile("/proc/net/route"); err == nil {
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			if f := strings.Fields(line); len(f) > 0 && f[0] != "lo" {
+				return f[0]
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/net/ipv6_route"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			// Local and multicast entries name lo or an interface; only
+			// routes that are not the kernel's own (local table, ff00::/8)
+			// count. The destination prefix length is the second field.
+			f := strings.Fields(line)
+			if len(f) == 10 && f[9] != "lo" && !strings.HasPrefix(f[0], "ff") && !strings.HasPrefix(f[0], "fe80") {
+				return f[9]
+			}
+		}
+	}
+	return ""
 }
