@@ -1,0 +1,36 @@
+// Package scan finds which ports of which hosts are open: nmap's scan
+// types, states and reasons, at the speed of the stateless scanners
+// masscan and zmap, and aware of loss.
+//
+// A scan starts from [Targets] (nmap's target syntax, parsed by
+// [ParseTargets]) and [Ports] ([ParsePorts], [TopPorts]). [Run] walks the
+// target×port space in a keyed random permutation ([Permutation]) with
+// no state per probe: each probe carries a keyed hash of its destination,
+// port and source port (in the TCP sequence number), so replies validate
+// without a table, as masscan and zmap do; a one-bit-per-probe record of
+// what was answered lets unanswered probes be retried and results be
+// reported once. [Config].Shard splits the space exactly, so n machines
+// with the same seed cover it once between them.
+//
+// SYN, ACK, FIN, NULL and Xmas scans build their frames and send them in
+// batches on an AF_PACKET socket with qdisc bypass (package rawsock), and
+// read the replies on a second AF_PACKET socket with a fixed kernel BPF
+// filter and a large receive buffer (package capture's TPACKET_V3 ring was
+// not ready when this was written). The send rate adapts to the measured
+// answer ratio: random loss keeps it steady, a falling ratio (a rate
+// limit, a full queue) slows it.
+//
+// Connect scans use the kernel's sockets, a bounded number at a time.
+//
+// # Privileges
+//
+// Raw scans need CAP_NET_RAW (the error then satisfies
+// errors.Is(err, os.ErrPermission)); connect scans need nothing.
+//
+// # Concurrency
+//
+// [Run] opens its sockets in the network namespace of the calling thread,
+// synchronously, before it starts its goroutines, and waits for them all
+// before it returns. It calls emit from one goroutine at a time. Targets,
+// Ports and Permutation values are immutable and safe for concurrent use.
+package scan
