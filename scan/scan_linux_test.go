@@ -1,0 +1,116 @@
+package scan_test
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"sonde/lab"
+	"sonde/lab/labtest"
+	"sonde/scan"
+)
+
+var labOpen = []uint16{21, 22, 25, 80, 443, 3306, 8080}
+
+func allPorts() []uint16 {
+	out := make([]uint16, 65536)
+	for i := range out {
+		out[i] = uint16(i)
+	}
+	return out
+}
+
+func targets(t *testing.T, specs ...string) *scan.Targets {
+	t.Helper()
+	tg, err := scan.ParseTargets(context.Background(), scan.TargetSpec{Include: specs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+// runIn runs a scan in node of l and returns its results sorted.
+func runIn(t *testing.T, l *labtest.Lab, node string, tg *scan.Targets, ports []uint16, cfg *scan.Config) ([]scan.Result, scan.Stats) {
+	t.Helper()
+	var mu sync.Mutex
+	var got []scan.Result
+	var st scan.Stats
+	var err error
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	l.Do(node, func() {
+		st, err = scan.Run(ctx, tg, ports, cfg, func(r scan.Result) {
+			mu.Lock()
+			got = append(got, r)
+			mu.Unlock()
+		})
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	slices.SortFunc(got, func(a, b scan.Result) int {
+		if c := a.Addr.Compare(b.Addr); c != 0 {
+			return c
+		}
+		return int(a.Port) - int(b.Port)
+	})
+	return got, st
+}
+
+func openPorts(rs []scan.Result) []uint16 {
+	var out []uint16
+	for _, r := range rs {
+		if r.State == scan.Open {
+			out = append(out, r.Port)
+		}
+	}
+	return out
+}
+
+func TestSYNPairAllPorts(t *testing.T) {
+	for _, loss := range []float64{0, 5} {
+		l := labtest.New(t, "pair", lab.Options{Loss: loss})
+		for run := range 3 {
+			rs, st := runIn(t, l, "client", targets(t, "198.18.0.2"), allPorts(), &scan.Config{Seed: uint64(run + 1)})
+			if got := openPorts(rs); !slices.Equal(got, labOpen) {
+				t.Errorf("loss %v%% run %d: open %v, want %v (stats %+v)", loss, run, got, labOpen, st)
+			}
+			if st.ByState["closed"] < 65536-7-200 {
+				t.Errorf("loss %v%% run %d: only %d closed", loss, run, st.ByState["closed"])
+			}
+			t.Logf("loss %v%%: %v, rate %.0f, sent %d, retried %d, answered %d/%d, est. loss %.1f%%", loss, st.Elapsed, st.Rate, st.Sent, st.Retried, st.Answered, st.Probes, 100*st.Loss())
+		}
+	}
+}
+
+func TestShardsCoverOnce(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{})
+	tg := targets(t, "198.18.0.2")
+	ports := allPorts()[:4000]
+	var all []uint16
+	for i := range uint64(3) {
+		rs, st := runIn(t, l, "client", tg, ports, &scan.Config{Seed: 7, Shard: scan.Shard{I: i, N: 3}, All: true})
+		for _, r := range rs {
+			all = append(all, r.Port)
+		}
+		if st.Probes != 4000/3+boolInt(i < 4000%3) {
+			t.Errorf("shard %d/3: %d probes", i, st.Probes)
+		}
+	}
+	slices.Sort(all)
+	if len(all) != 4000 || !slices.Equal(slices.Compact(all), ports) {
+		t.Errorf("3 shards reported %d results, want each of 4000 ports once", len(all))
+	}
+}
+
+func boolInt(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+var _ = netip.Addr{}
