@@ -114,7 +114,7 @@ type Config struct {
 
 func (c *Config) rate() int     { return def(c.Rate, 100_000) }
 func (c *Config) maxRate() int  { return max(def(c.MaxRate, 1_000_000), c.rate()) }
-func (c *Config) senders() int  { return min(def(c.Senders, 2), 8) }
+func (c *Config) senders() int  { return min(def(c.Senders, 4), 8) }
 func (c *Config) parallel() int { return def(c.Parallel, 512) }
 func (c *Config) timeout() time.Duration {
 	if c.Timeout <= 0 {

@@ -65,6 +65,7 @@ type collector struct {
 	json    *bufio.Writer
 	hold    bool // -sV: open TCP ports are printed once named
 	found   int
+	flushed time.Time
 }
 
 func (c *collector) add(r scan.Result) {
@@ -83,7 +84,11 @@ func (c *collector) writeJSON(r scan.Result) {
 	b, _ := json.Marshal(toJSON(r))
 	c.json.Write(b)
 	c.json.WriteByte('\n')
-	c.json.Flush()
+	// Streamed, but not a write per line: at most every 100 ms.
+	if now := time.Now(); now.Sub(c.flushed) > 100*time.Millisecond {
+		c.json.Flush()
+		c.flushed = now
+	}
 }
 
 func (c *collector) snapshot() []scan.Result {

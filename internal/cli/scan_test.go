@@ -1,0 +1,112 @@
+//go:build linux
+
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"sonde/lab"
+	"sonde/lab/labtest"
+)
+
+func TestScanBadInputSendsNothing(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, nil, 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scan", "198.18.0.0/33"}, `"198.18.0.0/33", column 12`},
+		{[]string{"scan", "198.18.0.300"}, `column 10`},
+		{[]string{"scan", "198.18.1-300.1"}, `column 10`},
+		{[]string{"scan", "-p", "70000", "198.18.0.2"}, `ports "70000", column 1`},
+		{[]string{"scan", "-p", "22,80-70000", "198.18.0.2"}, `column 7`},
+		{[]string{"scan", "--shard", "3/2", "198.18.0.2"}, `--shard 3/2`},
+		{[]string{"scan", "--exclude", "198.18.0.0/24", "198.18.0.2"}, `no target left`},
+		{[]string{"scan", "-p", "22", "224.0.0.1"}, `no target left`},
+		{[]string{"scan", "-iL", empty}, `no target`},
+		{[]string{"scan", "-sQ", "198.18.0.2"}, `unknown scan type`},
+		{[]string{"scan", "-p", "U:53", "198.18.0.2"}, `no port`},
+		{[]string{"scan", "--resume", empty}, `--resume`},
+	} {
+		before := txPackets(t, l)
+		r := l.Sonde("client", tc.args...)
+		lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+		if r.Code != ExitUsage || !strings.Contains(lines[0], tc.want) || len(lines) > 2 || r.Stdout != "" {
+			t.Errorf("sonde %q: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", tc.args, r.Code, r.Stdout, r.Stderr, tc.want)
+		}
+		if after := txPackets(t, l); after != before {
+			t.Errorf("sonde %q sent %d packets", tc.args, after-before)
+		}
+	}
+}
+
+// TestScanOutputs: the XML is valid against nmap's DTD and ndiff finds no
+// port difference from nmap's own scan; the JSON lines parse; the grepable
+// and normal outputs name the same open ports.
+func TestScanOutputs(t *testing.T) {
+	labtest.RequireCommand(t, "xmllint", "libxml2-utils")
+	labtest.RequireCommand(t, "ndiff", "ndiff")
+	labtest.RequireCommand(t, "nmap", "nmap")
+	l := labtest.New(t, "pair", lab.Options{})
+	dir := t.TempDir()
+	base := filepath.Join(dir, "s")
+	r := l.Sonde("client", "scan", "-p", "1-10000", "--seed", "3", "-oA", base, "198.18.0.2")
+	if r.Code != 0 {
+		t.Fatalf("scan: %d %s", r.Code, r.Stderr)
+	}
+	if out, err := exec.Command("xmllint", "--noout", "--dtdvalid", "/usr/share/nmap/nmap.dtd", base+".xml").CombinedOutput(); err != nil {
+		t.Errorf("xmllint: %v\n%s", err, out)
+	}
+	nx := filepath.Join(dir, "nmap.xml")
+	if n := l.Command("client", "nmap", "-n", "-Pn", "-sS", "-p", "1-10000", "-T4", "-oX", nx, "198.18.0.2"); n.Code != 0 {
+		t.Fatalf("nmap: %s", n.Stderr)
+	}
+	out, _ := exec.Command("ndiff", nx, base+".xml").CombinedOutput()
+	if strings.Contains(string(out), "Traceback") || regexp.MustCompile(`(?m)^[-+]\d+/tcp`).Match(out) {
+		t.Errorf("ndiff nmap sonde:\n%s", out)
+	}
+	table, _ := os.ReadFile(base + ".nmap")
+	gnmap, _ := os.ReadFile(base + ".gnmap")
+	for _, p := range []string{"21", "22", "25", "80", "443", "3306", "8080"} {
+		if !regexp.MustCompile(`(?m)^` + p + `/tcp +open`).Match(table) {
+			t.Errorf("table lacks %s/tcp open:\n%s", p, table)
+		}
+		if !strings.Contains(string(gnmap), " "+p+"/open/tcp//") {
+			t.Errorf("grepable lacks %s:\n%s", p, gnmap)
+		}
+	}
+	if r.Stdout != string(table) {
+		t.Errorf("-oN differs from standard output")
+	}
+	j := l.Sonde("client", "scan", "-p", "1-10000", "--json", "198.18.0.2")
+	lines := strings.Split(strings.TrimSpace(j.Stdout), "\n")
+	open := 0
+	for _, line := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("JSON line %q: %v", line, err)
+		}
+		if m["state"] == "open" {
+			open++
+		}
+	}
+	if open != 7 || !strings.Contains(lines[len(lines)-1], `"type":"stats"`) {
+		t.Errorf("JSON: %d open, last line %q", open, lines[len(lines)-1])
+	}
+	if _, err := exec.LookPath("jq"); err == nil {
+		cmd := exec.Command("jq", "select(.type==\"port\") | .port")
+		cmd.Stdin = strings.NewReader(j.Stdout)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("jq: %v %s", err, out)
+		}
+	}
+}
