@@ -327,6 +327,9 @@ func writeTable(w io.Writer, p *scanPlan, results []scan.Result, phases []phaseS
 			proto := "tcp"
 			if len(phases) == 1 && phases[0].typ == scan.UDPScan {
 				proto = "udp"
+				if hidden == "closed" {
+					reason = "port-unreach"
+				}
 			}
 			fmt.Fprintf(w, "Not shown: %d %s %s ports (%s)\n", rest, hidden, proto, reason)
 		}
@@ -377,6 +380,11 @@ func paren(s string) string {
 func writeSummary(w io.Writer, phases []phaseStats, hosts uint64, elapsed time.Duration) {
 	for _, ph := range phases {
 		st := ph.st
+		if ph.typ == scan.UDPScan {
+			fmt.Fprintf(w, "sonde: %s scan: %d probes, %d sent (%d retries), %d answered, %d of them only to a retry (ICMP rate limits, loss); coverage %.1f%%\n",
+				ph.typ, st.Probes, st.Sent, st.Retried, st.Answered, st.Recovered, 100*st.Coverage())
+			continue
+		}
 		fmt.Fprintf(w, "sonde: %s scan: %d probes, %d sent (%d retries), %d answered; estimated loss %.1f%%, coverage %.1f%%\n",
 			ph.typ, st.Probes, st.Sent, st.Retried, st.Answered, 100*st.Loss(), 100*st.Coverage())
 	}

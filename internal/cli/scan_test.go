@@ -110,3 +110,71 @@ func TestScanOutputs(t *testing.T) {
 		}
 	}
 }
+
+// TestScanVersions: -sV names the lab's SSH, HTTP, SMTP, FTP and MySQL
+// services and their versions as the lab's services claim them.
+func TestScanVersions(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{})
+	r := l.Sonde("client", "scan", "-sV", "-p", "21,22,25,80,443,3306,8080", "--json", "198.18.0.2")
+	if r.Code != 0 {
+		t.Fatalf("scan -sV: %d %s", r.Code, r.Stderr)
+	}
+	got := map[uint16]jsonResult{}
+	for _, line := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
+		var j jsonResult
+		if err := json.Unmarshal([]byte(line), &j); err != nil {
+			t.Fatal(err)
+		}
+		if j.Type == "port" {
+			got[j.Port] = j
+		}
+	}
+	for port, want := range map[uint16][3]string{
+		21:   {"ftp", "vsftpd", "3.0.3"},
+		22:   {"ssh", "OpenSSH", "9.2p1 Debian 2+deb12u3"},
+		25:   {"smtp", "Postfix smtpd", ""},
+		80:   {"http", "nginx", "1.22.1"},
+		443:  {"https", "nginx", "1.22.1"},
+		3306: {"mysql", "MySQL", "8.0.36-0+deb12u1"},
+		8080: {"http", "nginx", "1.22.1"},
+	} {
+		g := got[port]
+		if g.Service != want[0] || g.Product != want[1] || g.Version != want[2] {
+			t.Errorf("port %d: %q %q %q, want %q", port, g.Service, g.Product, g.Version, want)
+		}
+	}
+	if !strings.Contains(got[443].Info, "target.lab") {
+		t.Errorf("443: info %q lacks the certificate's name", got[443].Info)
+	}
+}
+
+// TestScanUDP: DNS and NTP are found open, closed ports closed, although
+// the target's kernel answers at most one port unreachable a second after
+// a burst of six.
+func TestScanUDP(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{})
+	r := l.Sonde("client", "scan", "-sU", "-p", "53,123,9-20", "--json", "--all", "198.18.0.2")
+	if r.Code != 0 {
+		t.Fatalf("scan -sU: %d %s", r.Code, r.Stderr)
+	}
+	states := map[uint16]string{}
+	for _, line := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
+		var j jsonResult
+		if err := json.Unmarshal([]byte(line), &j); err != nil {
+			t.Fatal(err)
+		}
+		if j.Type == "port" {
+			states[j.Port] = j.State + " " + j.Reason
+		}
+	}
+	for p := uint16(9); p <= 20; p++ {
+		if states[p] != "closed port-unreach" {
+			t.Errorf("udp %d: %q, want closed port-unreach", p, states[p])
+		}
+	}
+	for _, p := range []uint16{53, 123} {
+		if states[p] != "open udp-response" {
+			t.Errorf("udp %d: %q, want open udp-response", p, states[p])
+		}
+	}
+}
