@@ -31,6 +31,7 @@ type rawScan struct {
 	answered []uint64 // bit idx set once idx was answered
 
 	sent, retried, nAnswered, recovered, found atomic.Uint64
+	framesRead                                 atomic.Uint64
 	byState                                    [5]atomic.Uint64
 	attempt                                    atomic.Int32
 	lastReply, firstSend, firstReply           atomic.Int64  // unix nanoseconds
@@ -293,7 +294,7 @@ func (s *rawScan) tick() {
 	}
 }
 
-// adapter sets the send rate: every 20 ms it compares the replies the
+// adapter sets the send rate: every 10 ms it compares the replies the
 // kernel queued for us (counted by the kernel, so a receiver that lags
 // behind is not mistaken for loss) with the probes sent in the window.
 // Random loss takes a steady share and leaves the rate alone; a share
@@ -309,7 +310,7 @@ type adapter struct {
 }
 
 func (a *adapter) update(s *rawScan, now time.Time) {
-	if now.Sub(a.at) < 20*time.Millisecond {
+	if now.Sub(a.at) < 10*time.Millisecond {
 		return
 	}
 	ks, err := s.rx.Stats()
@@ -345,8 +346,13 @@ func (s *rawScan) receive(rx *rawsock.PacketConn, stopping *atomic.Bool) {
 	typ := s.cfg.Type
 	for {
 		rx.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-		n, _, err := rx.ReadFrom(buf)
-		now := time.Now()
+		n, info, err := rx.ReadFrom(buf)
+		// The kernel's receive time: a receiver scheduled late must not
+		// make the round trip look long.
+		now := info.Time
+		if err == nil {
+			s.framesRead.Add(1)
+		}
 		if err != nil {
 			if stopping.Load() || !errors.Is(err, os.ErrDeadlineExceeded) && errors.Is(err, net.ErrClosed) {
 				return
@@ -402,17 +408,23 @@ func (s *rawScan) receive(rx *rawsock.PacketConn, stopping *atomic.Bool) {
 }
 
 // wait waits for the replies to a pass: until they have stopped coming
-// for a quiet period of four round trips (at least 20 ms), at most the
+// for a quiet period of four round trips (at least 10 ms), at most the
 // timeout.
 func (s *rawScan) wait(ctx context.Context) {
 	end := time.Now()
-	quiet := 20 * time.Millisecond
+	quiet := 10 * time.Millisecond
 	if f, r := s.firstSend.Load(), s.firstReply.Load(); f != 0 && r > f {
 		quiet = max(quiet, 4*time.Duration(r-f))
 	}
 	quiet = min(quiet, s.cfg.timeout())
 	for ctx.Err() == nil {
 		now := time.Now()
+		// Replies the kernel queued that the receiver has not read yet
+		// are not silence.
+		if ks, err := s.rx.Stats(); err == nil && s.framesRead.Load() < ks.Packets-ks.Drops && now.Sub(end) < s.cfg.timeout() {
+			time.Sleep(time.Millisecond)
+			continue
+		}
 		last := end
 		if lr := time.Unix(0, s.lastReply.Load()); lr.After(last) {
 			last = lr

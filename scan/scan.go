@@ -96,7 +96,7 @@ type Config struct {
 	Retries int
 	// Timeout bounds the wait for replies after each pass (zero: 1 s).
 	// The wait ends sooner once replies have stopped arriving for a quiet
-	// period of four round trips (at least 20 ms).
+	// period of four round trips (at least 10 ms).
 	Timeout time.Duration
 	// Senders is the number of sending threads of raw scans (zero: 2).
 	Senders int
