@@ -1,11 +1,9 @@
 package analyze
 
 import (
-	"encoding/binary"
 	"net/netip"
 	"time"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 )
 
@@ -78,9 +76,10 @@ type Config struct {
 	// Interval, when positive, keeps frames and bytes per interval
 	// (tshark -z io,stat,N).
 	Interval time.Duration
-	// FollowStream, when not negative, keeps the payload of that TCP stream
-	// (tshark -z follow,tcp,ascii,N). Use -1 to follow none; the zero value
-	// follows stream 0.
+	// Follow keeps the payload of TCP stream FollowStream (tshark -z
+	// follow,tcp,ascii,N).
+	Follow bool
+	// FollowStream is the tcp.stream number to follow (zero: the first).
 	FollowStream int
 	// DNS keeps DNS questions with their answers.
 	DNS bool
@@ -116,7 +115,6 @@ type Analyzer struct {
 // New returns an Analyzer that computes what cfg selects.
 func New(cfg Config) *Analyzer {
 	a := &Analyzer{cfg: cfg}
-	a.dec.init()
 	for i := range 5 {
 		k := Kind(1 << i)
 		if cfg.Conversations&k != 0 {
@@ -132,7 +130,7 @@ func New(cfg Config) *Analyzer {
 		a.phs = newHierarchy()
 	}
 	a.io.interval = cfg.Interval
-	if cfg.FollowStream >= 0 {
+	if cfg.Follow {
 		a.fol = &follow{stream: cfg.FollowStream}
 	}
 	a.app.init(cfg)
@@ -152,22 +150,37 @@ func (a *Analyzer) First() time.Time { return a.first }
 // Duration returns the time from the first packet to the latest one.
 func (a *Analyzer) Duration() time.Duration { return a.last.Sub(a.first) }
 
-// flowPacket is what one packet contributes to the tables.
-type flowPacket struct {
-	rel      time.Duration
-	length   uint64
-	hasEth   bool
-	ethSrc   addrKey
-	ethDst   addrKey
-	ipKind   Kind // IPv4, IPv6 or 0
-	ipSrc    addrKey
-	ipDst    addrKey
-	l4       Kind // TCP, UDP or 0
-	sport    uint16
-	dport    uint16
-	tcpFlags uint8
+// maxHops bounds the layers of one kind counted per packet (tunnels nest).
+const maxHops = 4
+
+// ipRec is one IP header of a packet.
+type ipRec struct {
+	kind     Kind // IPv4 or IPv6
+	src, dst addrKey
+}
+
+// l4Rec is one TCP or UDP header of a packet, with the addresses of the IP
+// header that carries it.
+type l4Rec struct {
+	kind     Kind // TCP or UDP
+	src, dst endpointKey
+	flags    uint8 // TCP
 	seq      uint32
 	payload  []byte
+}
+
+// flowPacket is what one packet contributes to the tables: every Ethernet,
+// IP and transport header found, outermost first (tshark counts a tunnelled
+// packet in the conversations of each layer).
+type flowPacket struct {
+	rel    time.Duration
+	length uint64
+	nEth   int
+	eth    [maxHops][2]addrKey // source, destination
+	nIP    int
+	ip     [maxHops]ipRec
+	nL4    int
+	l4     [maxHops]l4Rec
 }
 
 // TCP flag bits as in the header (RFC 9293).
@@ -199,75 +212,7 @@ func (a *Analyzer) Add(data []byte, ts time.Time, wireLen int, link layers.LinkT
 	fp.length = uint64(wireLen)
 	a.io.add(fp.rel, fp.length)
 
-	a.path = a.path[:0]
-	decoded := a.dec.decode(data, link)
-	d := &a.dec
-	for i, lt := range decoded {
-		switch lt {
-		case layers.LayerTypeEthernet:
-			a.path = append(a.path, protoEth)
-			fp.hasEth = true
-			fp.ethSrc = macKey(d.eth.SrcMAC)
-			fp.ethDst = macKey(d.eth.DstMAC)
-		case layers.LayerTypeLinuxSLL, layers.LayerTypeLinuxSLL2:
-			a.path = append(a.path, protoSLL)
-		case layers.LayerTypeLoopback:
-			a.path = append(a.path, protoNull)
-		case layers.LayerTypeDot1Q:
-			if i > 0 && decoded[i-1] == layers.LayerTypeEthernet && d.eth.EthernetType == layers.EthernetTypeQinQ {
-				a.path = append(a.path, protoQinQ)
-			} else {
-				a.path = append(a.path, protoVLAN)
-			}
-		case layers.LayerTypeARP:
-			a.path = append(a.path, protoARP)
-		case layers.LayerTypeIPv4:
-			if i == 0 {
-				a.path = append(a.path, protoRaw)
-			}
-			a.path = append(a.path, protoIP)
-			if fp.ipKind == 0 {
-				fp.ipKind = IPv4
-				fp.ipSrc = ipKey(d.ip4.SrcIP)
-				fp.ipDst = ipKey(d.ip4.DstIP)
-			}
-		case layers.LayerTypeIPv6:
-			if i == 0 {
-				a.path = append(a.path, protoRaw)
-			}
-			a.path = append(a.path, protoIPv6)
-			if fp.ipKind == 0 {
-				fp.ipKind = IPv6
-				fp.ipSrc = ipKey(d.ip6.SrcIP)
-				fp.ipDst = ipKey(d.ip6.DstIP)
-			}
-		case layers.LayerTypeICMPv4:
-			a.path = append(a.path, protoICMP)
-		case layers.LayerTypeICMPv6:
-			a.path = append(a.path, protoICMPv6)
-		case layers.LayerTypeTCP:
-			a.path = append(a.path, protoTCP)
-			if fp.l4 == 0 && fp.ipKind != 0 {
-				fp.l4 = TCP
-				fp.sport, fp.dport = uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort)
-				fp.seq = d.tcp.Seq
-				fp.tcpFlags = tcpFlags(&d.tcp)
-				fp.payload = d.tcp.Payload
-			}
-		case layers.LayerTypeUDP:
-			a.path = append(a.path, protoUDP)
-			if fp.l4 == 0 && fp.ipKind != 0 {
-				fp.l4 = UDP
-				fp.sport, fp.dport = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
-				fp.payload = d.udp.Payload
-			}
-		}
-	}
-	if fp.l4 != 0 && len(fp.payload) > 0 && len(a.path) > 0 && (a.path[len(a.path)-1] == protoTCP || a.path[len(a.path)-1] == protoUDP) {
-		if p := a.app.classify(&fp); p != protoNone {
-			a.path = append(a.path, p)
-		}
-	}
+	a.path = a.dec.walk(data, link, &fp, &a.app, a.path)
 	if a.phs != nil {
 		a.phs.add(a.path, fp.length)
 	}
@@ -294,31 +239,34 @@ func tcpFlags(t *layers.TCP) uint8 {
 // account updates the conversation and endpoint tables, follow and the
 // application summaries.
 func (a *Analyzer) account(fp *flowPacket) {
-	if fp.hasEth {
-		a.update(0, endpointKey{addr: fp.ethSrc}, endpointKey{addr: fp.ethDst}, 0, fp)
+	for _, e := range fp.eth[:fp.nEth] {
+		a.update(0, endpointKey{addr: e[0]}, endpointKey{addr: e[1]}, 0, fp)
 	}
-	switch fp.ipKind {
-	case IPv4:
-		a.update(1, endpointKey{addr: fp.ipSrc}, endpointKey{addr: fp.ipDst}, 0, fp)
-	case IPv6:
-		a.update(2, endpointKey{addr: fp.ipSrc}, endpointKey{addr: fp.ipDst}, 0, fp)
+	for _, ip := range fp.ip[:fp.nIP] {
+		i := 1
+		if ip.kind == IPv6 {
+			i = 2
+		}
+		a.update(i, endpointKey{addr: ip.src}, endpointKey{addr: ip.dst}, 0, fp)
 	}
-	src := endpointKey{addr: fp.ipSrc, port: fp.sport}
-	dst := endpointKey{addr: fp.ipDst, port: fp.dport}
-	switch fp.l4 {
-	case TCP:
-		stream, fromA := a.tcp.stream(src, dst, fp)
-		a.update(3, src, dst, uint32(stream)+1, fp)
-		if a.fol != nil && stream == a.fol.stream {
-			a.fol.add(src, dst, fp)
-		}
-		if len(fp.payload) > 0 {
-			a.app.tcpPayload(stream, fromA, fp)
-		}
-	case UDP:
-		a.update(4, src, dst, 0, fp)
-		if len(fp.payload) > 0 {
-			a.app.udpPayload(fp)
+	for i := range fp.nL4 {
+		r := &fp.l4[i]
+		last := i == fp.nL4-1
+		switch r.kind {
+		case TCP:
+			stream, fromA := a.tcp.stream(r)
+			a.update(3, r.src, r.dst, uint32(stream)+1, fp)
+			if a.fol != nil && stream == a.fol.stream {
+				a.fol.add(r)
+			}
+			if last && len(r.payload) > 0 {
+				a.app.tcpPayload(stream, fromA, r)
+			}
+		case UDP:
+			a.update(4, r.src, r.dst, 0, fp)
+			if last && len(r.payload) > 0 {
+				a.app.udpPayload(r)
+			}
 		}
 	}
 }
@@ -399,72 +347,4 @@ func (k addrKey) address() Address {
 	var a Address
 	copy(a.MAC[:], k.b[:6])
 	return a
-}
-
-// decoder is the reused layer decoder: one DecodingLayerParser per first
-// layer, sharing the layer structs.
-type decoder struct {
-	eth     layers.Ethernet
-	sll     layers.LinuxSLL
-	sll2    layers.LinuxSLL2
-	loop    layers.Loopback
-	dot1q   layers.Dot1Q
-	arp     layers.ARP
-	ip4     layers.IPv4
-	ip6     layers.IPv6
-	tcp     layers.TCP
-	udp     layers.UDP
-	icmp4   layers.ICMPv4
-	icmp6   layers.ICMPv6
-	ip6ext  layers.IPv6ExtensionSkipper
-	parsers map[gopacket.LayerType]*gopacket.DecodingLayerParser
-	decoded []gopacket.LayerType
-}
-
-func (d *decoder) init() {
-	d.parsers = make(map[gopacket.LayerType]*gopacket.DecodingLayerParser)
-	all := []gopacket.DecodingLayer{&d.eth, &d.sll, &d.sll2, &d.loop, &d.dot1q, &d.arp, &d.ip4, &d.ip6, &d.tcp, &d.udp, &d.icmp4, &d.icmp6, &d.ip6ext}
-	for _, first := range []gopacket.LayerType{layers.LayerTypeEthernet, layers.LayerTypeLinuxSLL, layers.LayerTypeLinuxSLL2, layers.LayerTypeLoopback, layers.LayerTypeIPv4, layers.LayerTypeIPv6} {
-		p := gopacket.NewDecodingLayerParser(first, all...)
-		p.IgnoreUnsupported = true
-		d.parsers[first] = p
-	}
-	d.decoded = make([]gopacket.LayerType, 0, 16)
-}
-
-// decode decodes as many layers as it can and returns their types.
-func (d *decoder) decode(data []byte, link layers.LinkType) []gopacket.LayerType {
-	var first gopacket.LayerType
-	switch link {
-	case layers.LinkTypeEthernet:
-		first = layers.LayerTypeEthernet
-	case layers.LinkTypeLinuxSLL:
-		first = layers.LayerTypeLinuxSLL
-	case layers.LinkTypeLinuxSLL2:
-		first = layers.LayerTypeLinuxSLL2
-	case layers.LinkTypeNull, layers.LinkTypeLoop:
-		if link == layers.LinkTypeLoop || len(data) < 4 {
-			return d.decoded[:0]
-		}
-		first = layers.LayerTypeLoopback
-		// Loopback stores the family in host order; gopacket accepts both.
-		_ = binary.LittleEndian
-	case layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, 12:
-		if len(data) == 0 {
-			return d.decoded[:0]
-		}
-		switch data[0] >> 4 {
-		case 4:
-			first = layers.LayerTypeIPv4
-		case 6:
-			first = layers.LayerTypeIPv6
-		default:
-			return d.decoded[:0]
-		}
-	default:
-		return d.decoded[:0]
-	}
-	d.decoded = d.decoded[:0]
-	_ = d.parsers[first].DecodeLayers(data, &d.decoded)
-	return d.decoded
 }

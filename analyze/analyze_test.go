@@ -2,6 +2,7 @@ package analyze_test
 
 import (
 	"net"
+	"net/netip"
 	"runtime"
 	"strings"
 	"testing"
@@ -40,7 +41,7 @@ func tcpFrame(t testing.TB, i int, fromClient bool, flags string, seq uint32, pa
 }
 
 func TestConversationsOfSyntheticFlows(t *testing.T) {
-	a := analyze.New(analyze.Config{Conversations: analyze.AllKinds, Endpoints: analyze.TCP, Hierarchy: true, FollowStream: 1, HTTP: true})
+	a := analyze.New(analyze.Config{Conversations: analyze.AllKinds, Endpoints: analyze.TCP, Hierarchy: true, Follow: true, FollowStream: 1, HTTP: true})
 	ts := time.Unix(1700000000, 0)
 	req := []byte("GET /index.html HTTP/1.1\r\nHost: example.org\r\n\r\n")
 	resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
@@ -104,7 +105,7 @@ func TestClientHello(t *testing.T) {
 	hs := append([]byte{1, 0, byte(len(body) >> 8), byte(len(body))}, body...)
 	rec := append([]byte{22, 3, 1, byte(len(hs) >> 8), byte(len(hs))}, hs...)
 
-	a := analyze.New(analyze.Config{TLS: true, FollowStream: -1, Hierarchy: true})
+	a := analyze.New(analyze.Config{TLS: true, Hierarchy: true})
 	p := tcpFrameTLS(t, rec)
 	a.Add(p, time.Unix(0, 0), len(p), layers.LinkTypeEthernet)
 	// Every cut of the record must parse without panicking.
@@ -144,7 +145,7 @@ func knownFlowPackets(t testing.TB, a *analyze.Analyzer) [][]byte {
 }
 
 func TestKnownFlowsDoNotAllocate(t *testing.T) {
-	a := analyze.New(analyze.Config{Conversations: analyze.AllKinds, Endpoints: analyze.AllKinds, Hierarchy: true, FollowStream: -1, DNS: true, HTTP: true, TLS: true})
+	a := analyze.New(analyze.Config{Conversations: analyze.AllKinds, Endpoints: analyze.AllKinds, Hierarchy: true, DNS: true, HTTP: true, TLS: true})
 	pkts := knownFlowPackets(t, a)
 	ts := time.Unix(1700000000, 0)
 	i := 0
@@ -159,10 +160,10 @@ func TestKnownFlowsDoNotAllocate(t *testing.T) {
 }
 
 func TestMemoryBoundedByFlows(t *testing.T) {
-	if testing.Short() {
-		t.Skip("adds a million packets")
+	if testing.Short() || raceEnabled {
+		t.Skip("adds a million packets: not under -short or the race detector")
 	}
-	a := analyze.New(analyze.Config{Conversations: analyze.AllKinds, Endpoints: analyze.AllKinds, Hierarchy: true, FollowStream: -1, DNS: true, HTTP: true, TLS: true})
+	a := analyze.New(analyze.Config{Conversations: analyze.AllKinds, Endpoints: analyze.AllKinds, Hierarchy: true, DNS: true, HTTP: true, TLS: true})
 	pkts := knownFlowPackets(t, a)
 	ts := time.Unix(1700000000, 0)
 	heap := func() uint64 {
@@ -193,7 +194,7 @@ func TestMemoryBoundedByFlows(t *testing.T) {
 }
 
 func BenchmarkAdd(b *testing.B) {
-	a := analyze.New(analyze.Config{Conversations: analyze.TCP, Hierarchy: true, FollowStream: -1})
+	a := analyze.New(analyze.Config{Conversations: analyze.TCP, Hierarchy: true})
 	pkts := knownFlowPackets(b, a)
 	ts := time.Unix(1700000000, 0)
 	b.ReportAllocs()
@@ -209,10 +210,43 @@ func FuzzAdd(f *testing.F) {
 	f.Add([]byte{}, uint16(1))
 	f.Add(tcpFrame(f, 1, true, "PA", 1, []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")), uint16(1))
 	f.Fuzz(func(t *testing.T, data []byte, link uint16) {
-		a := analyze.New(analyze.Config{Conversations: analyze.AllKinds, Endpoints: analyze.AllKinds, Hierarchy: true, Interval: time.Second, FollowStream: 0, DNS: true, HTTP: true, TLS: true})
+		a := analyze.New(analyze.Config{Conversations: analyze.AllKinds, Endpoints: analyze.AllKinds, Hierarchy: true, Interval: time.Second, Follow: true, DNS: true, HTTP: true, TLS: true})
 		a.Add(data, time.Unix(0, 0), len(data), layers.LinkType(link))
 		a.Add(data, time.Unix(1, 0), len(data), layers.LinkType(link))
 		_ = a.Conversations(analyze.TCP)
 		_ = a.DNS()
 	})
+}
+
+// fakeLocator places 10.0.0.0/8 in a made-up country and AS.
+type fakeLocator struct{}
+
+func (fakeLocator) Locate(a netip.Addr) (string, string) {
+	if netip.MustParsePrefix("10.0.0.0/8").Contains(a) {
+		return "ZZ", "AS64500"
+	}
+	return "", ""
+}
+
+func TestEndpointsLocated(t *testing.T) {
+	a := analyze.New(analyze.Config{Endpoints: analyze.IPv4 | analyze.TCP | analyze.Eth, Locator: fakeLocator{}})
+	p := tcpFrame(t, 1, true, "S", 1, nil)
+	a.Add(p, time.Unix(0, 0), len(p), layers.LinkTypeEthernet)
+	for _, k := range []analyze.Kind{analyze.IPv4, analyze.TCP} {
+		eps := a.Endpoints(k)
+		if len(eps) != 2 {
+			t.Fatalf("%v: %d endpoints", k, len(eps))
+		}
+		for _, e := range eps {
+			inside := e.Addr.IP.Is4() && e.Addr.IP.As4()[0] == 10
+			if inside && (e.Country != "ZZ" || e.ASN != "AS64500") || !inside && (e.Country != "" || e.ASN != "") {
+				t.Errorf("%v endpoint %v: country %q asn %q", k, e.Addr, e.Country, e.ASN)
+			}
+		}
+	}
+	for _, e := range a.Endpoints(analyze.Eth) {
+		if e.Country != "" {
+			t.Errorf("MAC endpoint located: %+v", e)
+		}
+	}
 }

@@ -24,28 +24,28 @@ const (
 
 // DNSQuestion summarises one question (name and type) and what answered it.
 type DNSQuestion struct {
-	Name      string
-	Type      string   // "A", "AAAA", ...
-	Queries   uint64   // messages asking it
-	Responses uint64   // responses to it
-	RCode     string   // response code of the last response ("NoError", "NXDomain", ...)
-	Answers   []string // distinct answer data, at most 8
+	Name      string   `json:"name"`
+	Type      string   `json:"type"`      // "A", "AAAA", ...
+	Queries   uint64   `json:"queries"`   // messages asking it
+	Responses uint64   `json:"responses"` // responses to it
+	RCode     string   `json:"rcode"`     // response code of the last response ("No Error", "Non-Existent Domain", ...)
+	Answers   []string `json:"answers"`   // distinct answer data, at most 8
 }
 
 // HTTPRequest summarises requests with the same method, host and path.
 type HTTPRequest struct {
-	Method   string
-	Host     string
-	Path     string
-	Requests uint64
-	Status   map[int]uint64 // responses by status code
+	Method   string         `json:"method"`
+	Host     string         `json:"host"`
+	Path     string         `json:"path"`
+	Requests uint64         `json:"requests"`
+	Status   map[int]uint64 `json:"status"` // responses by status code
 }
 
 // TLSHello summarises ClientHellos with the same server name and ALPN.
 type TLSHello struct {
-	ServerName string   // SNI, empty if absent
-	ALPN       []string // offered application protocols, in order
-	Count      uint64
+	ServerName string   `json:"server_name"` // SNI, empty if absent
+	ALPN       []string `json:"alpn"`        // offered application protocols, in order
+	Count      uint64   `json:"count"`
 }
 
 type appStats struct {
@@ -113,21 +113,21 @@ func isTLSRecord(p []byte) bool {
 
 // classify names the application protocol of a payload for the hierarchy,
 // or protoNone for TCP segments that continue a message.
-func (s *appStats) classify(fp *flowPacket) proto {
+func (s *appStats) classify(fp *l4Rec) proto {
 	p := fp.payload
-	if fp.sport == 53 || fp.dport == 53 {
-		if fp.l4 == UDP && len(p) >= 12 || fp.l4 == TCP && len(p) >= 14 {
+	if fp.src.port == 53 || fp.dst.port == 53 {
+		if fp.kind == UDP && len(p) >= 12 || fp.kind == TCP && len(p) >= 14 {
 			return protoDNS
 		}
 	}
-	if fp.l4 == TCP {
-		if isHTTPPort(fp.sport) || isHTTPPort(fp.dport) {
+	if fp.kind == TCP {
+		if isHTTPPort(fp.src.port) || isHTTPPort(fp.dst.port) {
 			if isHTTPStart(p) {
 				return protoHTTP
 			}
 			return protoNone
 		}
-		if isTLSPort(fp.sport) || isTLSPort(fp.dport) {
+		if isTLSPort(fp.src.port) || isTLSPort(fp.dst.port) {
 			if isTLSRecord(p) {
 				return protoTLS
 			}
@@ -137,15 +137,15 @@ func (s *appStats) classify(fp *flowPacket) proto {
 	return protoData
 }
 
-func (s *appStats) udpPayload(fp *flowPacket) {
-	if s.dnsOn && (fp.sport == 53 || fp.dport == 53) {
+func (s *appStats) udpPayload(fp *l4Rec) {
+	if s.dnsOn && (fp.src.port == 53 || fp.dst.port == 53) {
 		s.dnsMessage(fp.payload)
 	}
 }
 
-func (s *appStats) tcpPayload(stream int, fromA bool, fp *flowPacket) {
+func (s *appStats) tcpPayload(stream int, fromA bool, fp *l4Rec) {
 	p := fp.payload
-	if s.dnsOn && (fp.sport == 53 || fp.dport == 53) && len(p) > 2 {
+	if s.dnsOn && (fp.src.port == 53 || fp.dst.port == 53) && len(p) > 2 {
 		n := int(binary.BigEndian.Uint16(p))
 		if n <= len(p)-2 {
 			s.dnsMessage(p[2 : 2+n])

@@ -7,9 +7,11 @@
 //
 // An Analyzer is fed one packet at a time (Add) and keeps only per-flow
 // state: memory grows with the number of conversations, endpoints and
-// distinct names, never with the number of packets. It decodes with one
-// reused gopacket DecodingLayerParser per link type, and a packet of a flow
-// already known costs no allocation.
+// distinct names, never with the number of packets. It decodes into one set
+// of reused gopacket layer structs (as a DecodingLayerParser does, but layer
+// by layer, so that tunnels — GRE, VXLAN, Geneve — count their outer and
+// inner headers, as tshark does), and a packet of a flow already known
+// costs no allocation.
 //
 // Numbers follow tshark's definitions so that the tables can be compared:
 // byte counts are frame (wire) lengths; in a conversation, A is the source

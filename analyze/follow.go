@@ -3,8 +3,8 @@ package analyze
 import "net/netip"
 
 // Stream is a followed TCP stream (tshark -z follow,tcp,ascii,N): its two
-// nodes and its payload in chunks, consecutive segments of one direction
-// joined.
+// nodes and its payload, one chunk per segment as tshark shows them, with
+// retransmitted bytes left out.
 type Stream struct {
 	Number int
 	Nodes  [2]netip.AddrPort // Node 0 sent the stream's first packet
@@ -26,17 +26,18 @@ type follow struct {
 	chunks []Chunk
 }
 
-func (f *follow) add(src, dst endpointKey, fp *flowPacket) {
+func (f *follow) add(fp *l4Rec) {
+	src := fp.src
 	if !f.seen {
 		f.seen = true
-		f.nodes = [2]endpointKey{src, dst}
+		f.nodes = [2]endpointKey{fp.src, fp.dst}
 	}
 	node := 0
 	if src != f.nodes[0] {
 		node = 1
 	}
 	seq := fp.seq
-	if fp.tcpFlags&flagSYN != 0 {
+	if fp.flags&flagSYN != 0 {
 		seq++
 		f.next[node], f.inited[node] = seq, true
 	}
@@ -55,10 +56,6 @@ func (f *follow) add(src, dst endpointKey, fp *flowPacket) {
 		}
 	}
 	f.next[node], f.inited[node] = seq+uint32(len(data)), true
-	if n := len(f.chunks); n > 0 && f.chunks[n-1].Node == node {
-		f.chunks[n-1].Data = append(f.chunks[n-1].Data, data...)
-		return
-	}
 	f.chunks = append(f.chunks, Chunk{Node: node, Data: append([]byte(nil), data...)})
 }
 

@@ -9,10 +9,11 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"sonde/analyze"
+	"sonde/capfile"
 )
 
 func TestWriteFlowsParquet(t *testing.T) {
-	a := analyzeFile(t, "testdata/tcpdump/dns_tcp.pcap", analyze.Config{Conversations: analyze.AllKinds, FollowStream: -1})
+	a := analyzeFile(t, "testdata/tcpdump/dns_tcp.pcap", analyze.Config{Conversations: analyze.AllKinds})
 	var buf bytes.Buffer
 	n, err := a.WriteFlowsParquet(&buf)
 	if err != nil {
@@ -50,5 +51,62 @@ func TestWriteFlowsParquet(t *testing.T) {
 		if uint64(row.FramesAB) != c.FramesAB || uint64(row.BytesAB) != c.BytesAB || uint64(row.FramesBA) != c.FramesBA || uint64(row.BytesBA) != c.BytesBA || row.DurationNS != int64(c.Duration) || !row.Start.Equal(a.First().Add(c.Start)) {
 			t.Errorf("row %+v, conversation %+v", row, c)
 		}
+	}
+}
+
+func TestPacketWriterParquet(t *testing.T) {
+	const file = "testdata/tcpdump/dns_tcp.pcap"
+	a := analyzeFile(t, file, analyze.Config{Conversations: analyze.TCP, Hierarchy: true})
+	var buf bytes.Buffer
+	pw := analyze.NewPacketWriter(&buf)
+	forEachPacket(t, file, func(data []byte, ci capfile.CaptureInfo) {
+		if err := pw.Add(data, ci.Timestamp, ci.Length, ci.LinkType); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := parquet.NewGenericReader[analyze.PacketRow](bytes.NewReader(buf.Bytes()))
+	defer r.Close()
+	rows := make([]analyze.PacketRow, a.Packets()+1)
+	n, err := r.Read(rows)
+	if err != nil && err != io.EOF {
+		t.Fatal(err)
+	}
+	if uint64(n) != a.Packets() || pw.Rows() != n {
+		t.Fatalf("read back %d rows (writer says %d), the file has %d packets", n, pw.Rows(), a.Packets())
+	}
+	// The rows must add up to the Analyzer's tables: per TCP stream,
+	// frames and bytes; per protocol path, frames.
+	frames := map[int64]uint64{}
+	bytesByStream := map[int64]uint64{}
+	paths := map[string]uint64{}
+	var total uint64
+	for _, row := range rows[:n] {
+		total += uint64(row.FrameLen)
+		if row.TCPStream >= 0 {
+			frames[row.TCPStream]++
+			bytesByStream[row.TCPStream] += uint64(row.FrameLen)
+		}
+		paths[row.Protocols]++
+	}
+	if total != a.Bytes() {
+		t.Errorf("rows hold %d bytes, the analyzer counted %d", total, a.Bytes())
+	}
+	for _, c := range a.Conversations(analyze.TCP) {
+		if frames[int64(c.Stream)] != c.Frames() || bytesByStream[int64(c.Stream)] != c.Bytes() {
+			t.Errorf("stream %d: rows %d frames %d bytes, conversation %+v", c.Stream, frames[int64(c.Stream)], bytesByStream[int64(c.Stream)], c)
+		}
+	}
+	if paths["eth:ip:tcp"] == 0 || paths["eth:ip:tcp:dns"] == 0 {
+		t.Errorf("protocol paths %v", paths)
+	}
+	var sum uint64
+	for _, v := range paths {
+		sum += v
+	}
+	if sum != a.Packets() {
+		t.Errorf("paths cover %d packets of %d", sum, a.Packets())
 	}
 }

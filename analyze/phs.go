@@ -22,6 +22,9 @@ const (
 	protoHTTP
 	protoTLS
 	protoData
+	protoGRE
+	protoVXLAN
+	protoGeneve
 )
 
 var protoNames = [...]string{
@@ -29,16 +32,17 @@ var protoNames = [...]string{
 	protoVLAN: "vlan", protoQinQ: "ieee8021ad", protoARP: "arp", protoIP: "ip", protoIPv6: "ipv6",
 	protoICMP: "icmp", protoICMPv6: "icmpv6", protoTCP: "tcp", protoUDP: "udp",
 	protoDNS: "dns", protoHTTP: "http", protoTLS: "tls", protoData: "data",
+	protoGRE: "gre", protoVXLAN: "vxlan", protoGeneve: "geneve",
 }
 
 // ProtocolNode is a node of the protocol hierarchy (tshark -z io,phs): the
 // frames and bytes whose dissection contains this protocol below its
 // parent's.
 type ProtocolNode struct {
-	Name     string
-	Frames   uint64
-	Bytes    uint64
-	Children []*ProtocolNode
+	Name     string          `json:"name"`
+	Frames   uint64          `json:"frames"`
+	Bytes    uint64          `json:"bytes"`
+	Children []*ProtocolNode `json:"children,omitempty"`
 }
 
 type phsNode struct {

@@ -209,12 +209,13 @@ func (a *Analyzer) Streams() int { return len(a.tcp.rows) }
 
 // stream returns the stream number of a TCP packet and whether it goes from
 // the stream's first sender.
-func (s *tcpStreams) stream(src, dst endpointKey, fp *flowPacket) (int, bool) {
+func (s *tcpStreams) stream(fp *l4Rec) (int, bool) {
+	src, dst := fp.src, fp.dst
 	key := convKey{lo: src, hi: dst}
 	if dst.less(src) {
 		key.lo, key.hi = dst, src
 	}
-	syn := fp.tcpFlags&(flagSYN|flagACK) == flagSYN
+	syn := fp.flags&(flagSYN|flagACK) == flagSYN
 	i, ok := s.index[key]
 	if ok && syn {
 		st := &s.rows[i]
@@ -231,7 +232,7 @@ func (s *tcpStreams) stream(src, dst endpointKey, fp *flowPacket) (int, bool) {
 	if syn && !st.sawSyn {
 		st.sawSyn, st.synSeq = true, fp.seq
 	}
-	if fp.tcpFlags&(flagFIN|flagRST) != 0 {
+	if fp.flags&(flagFIN|flagRST) != 0 {
 		st.sawFin = true
 	}
 	return int(i), st.a == src

@@ -31,8 +31,18 @@ func requireTshark(t *testing.T) string {
 	return p
 }
 
-// analyzeFile runs an Analyzer with every table over a capture file.
+// analyzeFile runs an Analyzer configured by cfg over a capture file.
 func analyzeFile(t testing.TB, name string, cfg analyze.Config) *analyze.Analyzer {
+	t.Helper()
+	a := analyze.New(cfg)
+	forEachPacket(t, name, func(data []byte, ci capfile.CaptureInfo) {
+		a.Add(data, ci.Timestamp, ci.Length, ci.LinkType)
+	})
+	return a
+}
+
+// forEachPacket calls fn with every packet of a capture file.
+func forEachPacket(t testing.TB, name string, fn func([]byte, capfile.CaptureInfo)) {
 	t.Helper()
 	f, err := os.Open(name)
 	if err != nil {
@@ -43,18 +53,16 @@ func analyzeFile(t testing.TB, name string, cfg analyze.Config) *analyze.Analyze
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := analyze.New(cfg)
 	for {
 		data, ci, err := r.ZeroCopyReadPacketData()
 		if err == io.EOF {
-			break
+			return
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		a.Add(data, ci.Timestamp, ci.Length, ci.LinkType)
+		fn(data, ci)
 	}
-	return a
 }
 
 // formatSize is tshark's format_size with SI prefixes, which its
@@ -154,7 +162,8 @@ func tsharkEpRows(lines []string) []string {
 // ourProtocols are the protocols the hierarchy of analyze decodes; only
 // paths made of them are compared.
 var ourProtocols = map[string]bool{"eth": true, "sll": true, "null": true, "vlan": true, "ieee8021ad": true,
-	"arp": true, "ip": true, "ipv6": true, "icmp": true, "icmpv6": true, "tcp": true, "udp": true, "dns": true}
+	"arp": true, "ip": true, "ipv6": true, "icmp": true, "icmpv6": true, "tcp": true, "udp": true, "dns": true,
+	"gre": true, "vxlan": true, "geneve": true}
 
 func phsFlat(nodes []*analyze.ProtocolNode, prefix string, out map[string]string) {
 	for _, n := range nodes {
@@ -204,7 +213,7 @@ func TestAgainstTshark(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(file, func(t *testing.T) {
-			a := analyzeFile(t, file, analyze.Config{Conversations: analyze.AllKinds, Endpoints: analyze.AllKinds, Hierarchy: true, FollowStream: -1})
+			a := analyzeFile(t, file, analyze.Config{Conversations: analyze.AllKinds, Endpoints: analyze.AllKinds, Hierarchy: true})
 			ts := tsharkSections(t, tshark, file, z...)
 			for _, k := range []analyze.Kind{analyze.Eth, analyze.IPv4, analyze.IPv6, analyze.TCP, analyze.UDP} {
 				if diff := cmp.Diff(tsharkConvRows(ts[k.String()+" Conversations"]), convRows(a.Conversations(k))); diff != "" {

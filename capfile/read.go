@@ -135,7 +135,13 @@ const (
 func NewReader(r io.Reader) (*Reader, error) {
 	rd := &Reader{}
 	rd.counter.r = r
-	rd.br = bufio.NewReaderSize(&rd.counter, ReaderBufferSize)
+	size := ReaderBufferSize
+	if l, ok := r.(interface{ Len() int }); ok && l.Len() < size {
+		// Small in-memory input: no need for the large buffer. pcapgo
+		// reuses a bufio.Reader only if it holds at least 4096 bytes.
+		size = max(l.Len(), 4096)
+	}
+	rd.br = bufio.NewReaderSize(&rd.counter, size)
 	magic, err := rd.br.Peek(4)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -227,6 +233,25 @@ func (r *Reader) Interfaces() []Interface {
 		out = append(out, Interface{Name: ifc.Name, LinkType: ifc.LinkType, Snaplen: int(ifc.SnapLength), Comment: ifc.Comment})
 	}
 	return out
+}
+
+// Section describes the pcapng section being read: free text about the
+// capture that the writing program recorded.
+type Section struct {
+	Application string // shb_userappl, e.g. "Dumpcap (Wireshark) 4.0.17"
+	OS          string // shb_os
+	Hardware    string // shb_hardware
+	Comment     string // opt_comment
+}
+
+// Section returns the description of the current pcapng section (zero for
+// pcap files).
+func (r *Reader) Section() Section {
+	if r.ng == nil {
+		return Section{}
+	}
+	si := r.ng.SectionInfo()
+	return Section{Application: si.Application, OS: si.OS, Hardware: si.Hardware, Comment: si.Comment}
 }
 
 // Packets returns how many packets have been read successfully.

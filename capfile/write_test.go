@@ -69,6 +69,9 @@ func TestWriteReadPcapNG(t *testing.T) {
 			t.Errorf("packet %d comments (-want +got):\n%s", i, diff)
 		}
 	}
+	if got := r.Section(); got.Comment != "test section" || got.Application != "sonde" {
+		t.Errorf("section %+v", got)
+	}
 	if diff := cmp.Diff(ifaces, r.Interfaces()); diff != "" {
 		t.Errorf("interfaces (-want +got):\n%s", diff)
 	}

@@ -72,6 +72,9 @@ type Decoder struct {
 	// Length is the frame's length on the wire when the caller knows it
 	// (from a capture header); 0 means len(Data). Decode resets it.
 	Length int
+	// Seqs, when set, makes AppendTCPDump print relative TCP sequence
+	// numbers, as tcpdump does without -S. Decode leaves it alone.
+	Seqs *TCPSeqs
 
 	link   LinkType
 	first  *gopacket.DecodingLayerParser

@@ -429,3 +429,14 @@ func (p *Packet) serializeLayers(buf gopacket.SerializeBuffer, from int) error {
 	}
 	return nil
 }
+
+// StartsWithEthernet reports whether p's outermost layer is Ethernet: it
+// is then sent at layer 2 (Serialize), and otherwise at layer 3
+// (SerializeIP).
+func (p *Packet) StartsWithEthernet() bool {
+	if len(p.ser) == 0 {
+		return false
+	}
+	_, ok := p.ser[0].(*layers.Ethernet)
+	return ok
+}

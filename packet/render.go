@@ -313,7 +313,7 @@ func (d *Decoder) AppendShow(b []byte) []byte {
 			f("window", p.Window)
 			f("chksum", hex(uint64(p.Checksum)))
 			f("urgptr", p.Urgent)
-			f("options", "["+string(appendTCPOptions(nil, p.Options))+"]")
+			f("options", "["+string(appendTCPOptions(nil, p.Options, 0))+"]")
 		case layers.LayerTypeUDP:
 			p := &d.UDP
 			hdr("UDP")

@@ -40,7 +40,8 @@ func appendHex(b []byte, n uint64, width int) []byte {
 // AppendTCPDump appends to b a one-line rendering of the last decoded frame
 // in the style of `tcpdump -nn -S` (without timestamp or newline) and
 // returns the extended buffer, without allocating. Sequence numbers are
-// absolute, as with -S: tcpdump's relative numbers need per-flow state.
+// absolute, as with -S, unless d.Seqs is set: then they are relative as
+// tcpdump prints them by default.
 func (d *Decoder) AppendTCPDump(b []byte) []byte {
 	switch {
 	case d.Has(layers.LayerTypeARP):
@@ -155,17 +156,21 @@ func (d *Decoder) appendTransport(b []byte, src, dst []byte, iplen int, proto la
 		}
 		b = append(b, ']')
 		n := len(t.Payload)
+		seq, ack := t.Seq, t.Ack
+		if d.Seqs != nil && t.ACK {
+			seq, ack = d.Seqs.relative(src, dst, uint16(t.SrcPort), uint16(t.DstPort), seq, ack, t.SYN)
+		}
 		if n > 0 || f&0x07 != 0 {
 			b = append(b, ", seq "...)
-			b = appendUint(b, uint64(t.Seq))
+			b = appendUint(b, uint64(seq))
 			if n > 0 {
 				b = append(b, ':')
-				b = appendUint(b, uint64(t.Seq+uint32(n)))
+				b = appendUint(b, uint64(seq+uint32(n)))
 			}
 		}
 		if t.ACK {
 			b = append(b, ", ack "...)
-			b = appendUint(b, uint64(t.Ack))
+			b = appendUint(b, uint64(ack))
 		}
 		b = append(b, ", win "...)
 		b = appendUint(b, uint64(t.Window))
@@ -175,7 +180,7 @@ func (d *Decoder) appendTransport(b []byte, src, dst []byte, iplen int, proto la
 		}
 		if len(t.Options) > 0 {
 			b = append(b, ", options ["...)
-			b = appendTCPOptions(b, t.Options)
+			b = appendTCPOptions(b, t.Options, t.Ack-ack)
 			b = append(b, ']')
 		}
 		b = append(b, ", length "...)
@@ -236,7 +241,9 @@ func (d *Decoder) appendTransport(b []byte, src, dst []byte, iplen int, proto la
 	return appendUint(b, uint64(iplen))
 }
 
-func appendTCPOptions(b []byte, opts []layers.TCPOption) []byte {
+// appendTCPOptions renders a TCP header's options; sackBase is subtracted
+// from SACK edges, which tcpdump prints relative as it does the ack.
+func appendTCPOptions(b []byte, opts []layers.TCPOption, sackBase uint32) []byte {
 	for i, o := range opts {
 		if i > 0 {
 			b = append(b, ',')
@@ -266,9 +273,9 @@ func appendTCPOptions(b []byte, opts []layers.TCPOption) []byte {
 			b = appendUint(b, uint64(len(data)/8))
 			for j := 0; j+8 <= len(data); j += 8 {
 				b = append(b, " {"...)
-				b = appendUint(b, uint64(be32(data[j:])))
+				b = appendUint(b, uint64(be32(data[j:])-sackBase))
 				b = append(b, ':')
-				b = appendUint(b, uint64(be32(data[j+4:])))
+				b = appendUint(b, uint64(be32(data[j+4:])-sackBase))
 				b = append(b, '}')
 			}
 		case layers.TCPOptionKindTimestamps:
@@ -533,4 +540,51 @@ func isHTTPStart(p []byte) bool {
 		}
 	}
 	return false
+}
+
+// TCPSeqs is what tcpdump remembers of each TCP connection to print its
+// sequence and acknowledgement numbers relative to where the connection
+// started: the numbers of the first packet with ACK set in either
+// direction (and again at a SYN-ACK), which itself prints absolute.
+// Memory grows with connections, not packets. Set a Decoder's Seqs to use
+// it; it is not safe for concurrent use.
+type TCPSeqs struct {
+	m map[seqKey]seqBase
+}
+
+type seqKey struct {
+	src, dst     netip.Addr
+	sport, dport uint16
+}
+
+type seqBase struct{ seq, ack uint32 }
+
+// NewTCPSeqs returns an empty TCPSeqs.
+func NewTCPSeqs() *TCPSeqs { return &TCPSeqs{m: map[seqKey]seqBase{}} }
+
+// relative returns seq and ack as tcpdump prints them for a packet with
+// ACK set, learning the connection's bases as tcpdump does (print-tcp.c):
+// the connection is keyed in a canonical direction, and rev says the
+// packet goes the other way.
+func (s *TCPSeqs) relative(src, dst []byte, sport, dport uint16, seq, ack uint32, syn bool) (uint32, uint32) {
+	a, _ := netip.AddrFromSlice(src)
+	z, _ := netip.AddrFromSlice(dst)
+	rev := a.Compare(z) > 0 || a == z && sport > dport
+	k := seqKey{a, z, sport, dport}
+	if rev {
+		k = seqKey{z, a, dport, sport}
+	}
+	base, ok := s.m[k]
+	if !ok || syn {
+		if rev {
+			s.m[k] = seqBase{seq: ack - 1, ack: seq}
+		} else {
+			s.m[k] = seqBase{seq: seq, ack: ack - 1}
+		}
+		return seq, ack
+	}
+	if rev {
+		return seq - base.ack, ack - base.seq
+	}
+	return seq - base.seq, ack - base.ack
 }

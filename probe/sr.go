@@ -18,15 +18,7 @@ var ErrBadTemplate = errors.New("probe: bad template")
 
 // startsWithEther reports whether t's packets start with an Ethernet header.
 func startsWithEther(t *packet.Template) bool {
-	if t.Count() == 0 {
-		return false
-	}
-	ls := t.At(0).Layers()
-	if len(ls) == 0 {
-		return false
-	}
-	_, ok := ls[0].(*layers.Ethernet)
-	return ok
+	return t.Count() > 0 && t.At(0).StartsWithEthernet()
 }
 
 // isARPRequest reports whether p is an ARP who-has, which goes to the

@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"sonde/lab"
+	"sonde/lab/labtest"
 	"sonde/rawsock"
 )
 
 // TestNoAllocs proves the hot paths allocate nothing: ReadFrom, WriteTo
 // and WriteBatch of a PacketConn, IPConn.WriteTo and ProtoConn.ReadFrom.
 func TestNoAllocs(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	client := open(t, l, "client", nil)
 	target := open(t, l, "target", &rawsock.Config{Protocol: testProto})
 	const runs = 100
@@ -77,7 +78,7 @@ func TestNoAllocs(t *testing.T) {
 // frames addressed to the target (which drops them: nobody speaks
 // testProto).
 func benchLink(b *testing.B, cfg *rawsock.Config) (*rawsock.PacketConn, [][]byte) {
-	l := newLab(b, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(b, "pair", lab.Options{NoServices: true})
 	client := open(b, l, "client", cfg)
 	var target net.HardwareAddr
 	l.Do("target", func() {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/bpf"
 
 	"sonde/lab"
+	"sonde/lab/labtest"
 	"sonde/rawsock"
 )
 
@@ -57,7 +58,7 @@ func isEchoReply(f rawsock.Family, b []byte, id, seq uint16) bool {
 }
 
 func TestIPConnEcho(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	var (
 		send         *rawsock.IPConn
 		recv4, recv6 *rawsock.ProtoConn
@@ -119,7 +120,7 @@ func TestIPConnEcho(t *testing.T) {
 // unreachable messages only: the echo reply is filtered out, the port
 // unreachable provoked by a UDP datagram to a closed port comes through.
 func TestProtoConnFilter(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	unreachOnly, err := bpf.Assemble([]bpf.Instruction{
 		bpf.LoadMemShift{Off: 0},          // X = IPv4 header length
 		bpf.LoadIndirect{Off: 0, Size: 1}, // A = ICMP type

@@ -53,33 +53,6 @@ func open(t testing.TB, l *labtest.Lab, node string, cfg *rawsock.Config) endpoi
 	return e
 }
 
-// newLab builds the topology name and waits until eth0 of each of nodes
-// is running: until the kernel's link watcher has seen the carrier, a
-// veth's queueing discipline drops every frame silently (noop_qdisc).
-func newLab(t testing.TB, name string, o lab.Options, nodes ...string) *labtest.Lab {
-	t.Helper()
-	l := labtest.New(t, name, o)
-	for _, n := range nodes {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			var ifi *net.Interface
-			var err error
-			l.Do(n, func() { ifi, err = net.InterfaceByName("eth0") })
-			if err != nil {
-				t.Fatalf("%s: %v", n, err)
-			}
-			if ifi.Flags&net.FlagRunning != 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: eth0 not running after 5s", n)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	return l
-}
-
 // frame builds an Ethernet frame of testProto from src to dst carrying
 // payload.
 func frame(dst, src net.HardwareAddr, payload []byte) []byte {
@@ -126,7 +99,7 @@ func readUntil(t testing.TB, c *rawsock.PacketConn, timeout time.Duration, match
 }
 
 func TestPacketConnSendReceive(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	client := open(t, l, "client", nil)
 	target := open(t, l, "target", &rawsock.Config{Protocol: testProto})
 
@@ -154,7 +127,7 @@ func TestPacketConnSendReceive(t *testing.T) {
 }
 
 func TestPacketConnOutgoing(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	// Outgoing frames are tapped only for sockets of every protocol.
 	only := protoFilter(t, testProto)
 	sender := open(t, l, "client", &rawsock.Config{Filter: only})
@@ -219,7 +192,7 @@ func ipv4Frame(t testing.TB, dstMAC, srcMAC net.HardwareAddr, src, dst netip.Add
 }
 
 func TestPacketConnFilter(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	client := open(t, l, "client", nil)
 	target := open(t, l, "target", &rawsock.Config{Filter: udpFilter(t)})
 	src, dst := l.Addr("client"), l.Addr("target")
@@ -250,7 +223,7 @@ func TestPacketConnFilter(t *testing.T) {
 }
 
 func TestPacketConnDeadlineAndClose(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	c := open(t, l, "target", &rawsock.Config{Protocol: testProto}).c
 	buf := make([]byte, 1500)
 
@@ -316,7 +289,7 @@ func numbered(dst, src net.HardwareAddr, n int) [][]byte {
 }
 
 func TestPacketConnWriteBatch(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	for _, bypass := range []bool{false, true} {
 		client := open(t, l, "client", &rawsock.Config{QdiscBypass: bypass})
 		target := open(t, l, "target", &rawsock.Config{Protocol: testProto})
@@ -351,7 +324,7 @@ func TestPacketConnWriteBatch(t *testing.T) {
 }
 
 func TestPacketConnStatsCountDrops(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	client := open(t, l, "client", nil)
 	// The smallest receive buffer the kernel allows holds a few frames.
 	target := open(t, l, "target", &rawsock.Config{Protocol: testProto, RecvBuffer: 1})
@@ -394,7 +367,7 @@ func TestPacketConnStatsCountDrops(t *testing.T) {
 }
 
 func TestPacketConnLANBroadcastAndCooked(t *testing.T) {
-	l := newLab(t, "lan", lab.Options{NoServices: true, Hosts: 3}, "client", "h1", "h2", "h3")
+	l := labtest.New(t, "lan", lab.Options{NoServices: true, Hosts: 3})
 	client := open(t, l, "client", nil)
 	hosts := []string{"h1", "h2", "h3"}
 	var eps []endpoint
@@ -431,7 +404,7 @@ func TestPacketConnLANBroadcastAndCooked(t *testing.T) {
 // TestPacketConnConcurrent writes from two goroutines on one connection
 // while another reads and a fourth reads the counters (run it with -race).
 func TestPacketConnConcurrent(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	client := open(t, l, "client", nil)
 	target := open(t, l, "target", &rawsock.Config{Protocol: testProto})
 	const n = 200
@@ -482,7 +455,7 @@ func TestPacketConnConcurrent(t *testing.T) {
 }
 
 func TestPacketConnPromisc(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true})
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	promiscuity := func() string {
 		t.Helper()
 		f := strings.Fields(l.Command("target", "ip", "-d", "link", "show", "eth0").Stdout)
@@ -515,7 +488,7 @@ func TestPacketConnPromisc(t *testing.T) {
 // the kernel adds the header for the hardware address given and the
 // target's echo reply comes back without one.
 func TestCooked(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	var send, recv *rawsock.PacketConn
 	var lo *net.Interface
 	var err error
@@ -555,7 +528,7 @@ func TestCooked(t *testing.T) {
 
 // TestMisuse checks that wrong calls fail with an error, not a send.
 func TestMisuse(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{NoServices: true})
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	var all, cooked *rawsock.PacketConn
 	var err error
 	long := make([]bpf.RawInstruction, 5000)

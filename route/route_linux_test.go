@@ -23,33 +23,6 @@ import (
 	"sonde/route"
 )
 
-// newLab builds the topology name and waits until eth0 of each of nodes
-// is running (before that, a new veth drops what it is given to send).
-func newLab(t *testing.T, name string, o lab.Options, nodes ...string) *labtest.Lab {
-	t.Helper()
-	o.NoServices = true
-	l := labtest.New(t, name, o)
-	for _, n := range nodes {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			var ifi *net.Interface
-			var err error
-			l.Do(n, func() { ifi, err = net.InterfaceByName("eth0") })
-			if err != nil {
-				t.Fatalf("%s: %v", n, err)
-			}
-			if ifi.Flags&net.FlagRunning != 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: eth0 not running after 5s", n)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	return l
-}
-
 // iface is what `ip -j addr show DEV` says of an interface in a node.
 type iface struct {
 	Index   int    `json:"ifindex"`
@@ -103,7 +76,7 @@ func lookup(t *testing.T, l *labtest.Lab, node string, dst netip.Addr) (route.Ro
 }
 
 func TestLookupOnLink(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	c, tg := ipShow(t, l, "client", "eth0"), ipShow(t, l, "target", "eth0")
 	for _, family := range []string{"inet", "inet6"} {
 		dst := tg.addr(t, family)
@@ -120,7 +93,7 @@ func TestLookupOnLink(t *testing.T) {
 }
 
 func TestLookupViaGateway(t *testing.T) {
-	l := newLab(t, "chain", lab.Options{Routers: 2}, "client", "r1")
+	l := labtest.New(t, "chain", lab.Options{NoServices: true, Routers: 2})
 	c, r1 := ipShow(t, l, "client", "eth0"), ipShow(t, l, "r1", "eth0")
 	for i, dst := range []netip.Addr{lab.FarAddrs[0].Addr(), lab.FarAddrs[1].Addr()} {
 		family := []string{"inet", "inet6"}[i]
@@ -140,7 +113,7 @@ func TestLookupViaGateway(t *testing.T) {
 }
 
 func TestLookupLocal(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{})
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	lo := ipShow(t, l, "client", "lo")
 	for _, dst := range []netip.Addr{l.Addr("client"), l.Addr6("client"), netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback()} {
 		got, err := lookup(t, l, "client", dst)
@@ -154,7 +127,7 @@ func TestLookupLocal(t *testing.T) {
 }
 
 func TestLookupNoRoute(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{})
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	for _, dst := range []string{"192.0.2.1", "2001:db8::1"} {
 		_, err := lookup(t, l, "client", netip.MustParseAddr(dst))
 		if !errors.Is(err, route.ErrNoRoute) || err.Error() != "route: no route to "+dst {
@@ -166,7 +139,7 @@ func TestLookupNoRoute(t *testing.T) {
 // TestLookupResolves empties the client's neighbour table, so the lookup
 // must ask the target itself, by ARP and by neighbour solicitation.
 func TestLookupResolves(t *testing.T) {
-	l := newLab(t, "pair", lab.Options{}, "client", "target")
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	tg := ipShow(t, l, "target", "eth0")
 	for _, family := range []string{"inet", "inet6"} {
 		dst := tg.addr(t, family)
@@ -197,7 +170,7 @@ func TestLookupResolves(t *testing.T) {
 func slicesEqual(a, b []byte) bool { return string(a) == string(b) }
 
 func TestLookupNoAnswer(t *testing.T) {
-	l := newLab(t, "lan", lab.Options{Hosts: 2}, "client")
+	l := labtest.New(t, "lan", lab.Options{NoServices: true, Hosts: 2})
 	for _, tc := range []struct{ dst, want string }{
 		{"198.18.0.77", "route: 198.18.0.77: no answer to ARP on eth0"},
 		{"2001:2::77", "route: 2001:2::77: no answer to neighbour solicitation on eth0"},
@@ -244,7 +217,7 @@ func TestLookupNoAnswer(t *testing.T) {
 // TestResolverOnePerNextHop checks that a Resolver resolves a gateway once
 // for all the destinations behind it, counting the ARP requests r1 sees.
 func TestResolverOnePerNextHop(t *testing.T) {
-	l := newLab(t, "chain", lab.Options{Routers: 2}, "client", "r1")
+	l := labtest.New(t, "chain", lab.Options{NoServices: true, Routers: 2})
 	if r := l.Command("client", "ip", "neigh", "flush", "dev", "eth0"); r.Code != 0 {
 		t.Fatal(r.Stderr)
 	}
@@ -342,7 +315,7 @@ func BenchmarkLookup(b *testing.B) {
 // inside a /24) and the local table's addresses and broadcasts are not
 // answered from the covering prefix.
 func TestResolverPrefixCache(t *testing.T) {
-	l := newLab(t, "chain", lab.Options{Routers: 2}, "client", "r1")
+	l := labtest.New(t, "chain", lab.Options{NoServices: true, Routers: 2})
 	if r := l.Command("client", "ip", "route", "add", "blackhole", "198.18.1.128/25"); r.Code != 0 {
 		t.Fatal(r.Stderr)
 	}
@@ -398,7 +371,7 @@ func TestResolverPrefixCache(t *testing.T) {
 // once: the live one is answered without waiting for the silent one, and
 // concurrent lookups of the silent one share its requests.
 func TestResolverConcurrent(t *testing.T) {
-	l := newLab(t, "lan", lab.Options{Hosts: 2}, "client", "h2")
+	l := labtest.New(t, "lan", lab.Options{NoServices: true, Hosts: 2})
 	if r := l.Command("client", "ip", "neigh", "flush", "dev", "eth0"); r.Code != 0 {
 		t.Fatal(r.Stderr)
 	}

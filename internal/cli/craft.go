@@ -43,7 +43,7 @@ source IP, the Ethernet addresses) show as zeros.`,
 				}
 				n++
 				link := packet.LinkEthernet
-				if err := p.SerializeIP(buf); err == nil && !startsWithEther(p) {
+				if err := p.SerializeIP(buf); err == nil && !p.StartsWithEthernet() {
 					link = packet.LinkRaw
 				} else if err := p.Serialize(buf); err != nil {
 					return err
@@ -70,10 +70,4 @@ source IP, the Ethernet addresses) show as zeros.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per packet")
 	cmd.Flags().Uint64Var(&limit, "limit", 100, "show at most this many packets")
 	return cmd
-}
-
-// startsWithEther reports whether p's outermost layer is Ethernet.
-func startsWithEther(p *packet.Packet) bool {
-	ls := p.Layers()
-	return len(ls) > 0 && ls[0].LayerType().String() == "Ethernet"
 }

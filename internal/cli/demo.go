@@ -39,6 +39,10 @@ type demo struct {
 	out io.Writer
 	// dir holds the files the demo writes (captures, reports).
 	dir string
+	// sniff is the background capture of the demo's traffic, if running.
+	sniff    *exec.Cmd
+	sniffErr *bufio.Scanner
+	capture  string
 }
 
 // target returns the target's preferred IPv4 address.
@@ -56,6 +60,7 @@ func (d *demo) sonde(ctx context.Context, node string, args ...string) error {
 	}
 	fmt.Fprintf(d.out, "%s$ sonde %s\n", node, quoteArgs(args))
 	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Dir = d.dir // files the demo writes and reads are relative to it
 	cmd.Stdout, cmd.Stderr = d.out, d.out
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	if err := d.lab.Node(node).Run(cmd); err != nil {
@@ -108,6 +113,12 @@ func runDemo(ctx context.Context, e *env, dir string) error {
 		return err
 	}
 	d := &demo{lab: l, out: e.stdout, dir: dir}
+	defer func() {
+		if d.sniff != nil { // a step failed: do not leave the capture running
+			d.sniff.Process.Kill()
+			d.sniff.Wait()
+		}
+	}()
 	steps := slices.Clone(demoSteps)
 	slices.SortStableFunc(steps, func(a, b demoStep) int { return a.order - b.order })
 	for _, s := range steps {

@@ -28,6 +28,7 @@ type statsFlags struct {
 	hex             bool
 	dns, http, tls  bool
 	parquetFlows    string
+	parquetPackets  string
 	json            bool
 }
 
@@ -47,6 +48,7 @@ one table after another, formatted as tshark prints them:
   --dns, --http, --tls   DNS questions and answers, HTTP requests, TLS server names
 
 Without any of them it prints the number of packets, bytes and the duration.
+FILE "-" reads the capture from standard input.
 A damaged file is read up to the damage: the statistics of what was read are
 printed, then the error, and the exit code is 1.`,
 		Example: `  sonde stats --conv tcp --phs capture.pcap
@@ -68,13 +70,14 @@ printed, then the error, and the exit code is 1.`,
 	fl.BoolVar(&f.http, "http", false, "HTTP requests and response codes")
 	fl.BoolVar(&f.tls, "tls", false, "TLS ClientHello server names (SNI) and ALPN")
 	fl.StringVar(&f.parquetFlows, "parquet-flows", "", "also write every conversation to `OUT` as Parquet")
+	fl.StringVar(&f.parquetPackets, "parquet-packets", "", "also write one row per packet to `OUT` as Parquet")
 	fl.BoolVar(&f.json, "json", false, "print JSON lines instead of tables")
 	return cmd
 }
 
 // statsConfig checks the flags and maps them to an analyze.Config.
 func statsConfig(f *statsFlags) (analyze.Config, []analyze.Kind, []analyze.Kind, error) {
-	cfg := analyze.Config{FollowStream: -1, Hierarchy: f.phs, DNS: f.dns, HTTP: f.http, TLS: f.tls}
+	cfg := analyze.Config{Hierarchy: f.phs, DNS: f.dns, HTTP: f.http, TLS: f.tls}
 	kinds := func(flag string, names []string) ([]analyze.Kind, error) {
 		var out []analyze.Kind
 		for _, n := range names {
@@ -115,7 +118,7 @@ func statsConfig(f *statsFlags) (analyze.Config, []analyze.Kind, []analyze.Kind,
 		if !ok || proto != "tcp" || err != nil || n < 0 {
 			return cfg, nil, nil, usagef("--follow: want tcp,N with N a stream number, got %q", f.follow)
 		}
-		cfg.FollowStream = n
+		cfg.Follow, cfg.FollowStream = true, n
 	} else if f.hex {
 		return cfg, nil, nil, usagef("--hex needs --follow")
 	}
@@ -127,16 +130,29 @@ func runStats(cmd *cobra.Command, e *env, f *statsFlags, name string) error {
 	if err != nil {
 		return err
 	}
-	file, err := os.Open(name)
-	if err != nil {
-		return err
+	var in io.Reader = e.stdin
+	if name != "-" {
+		file, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		in = file
 	}
-	defer file.Close()
-	r, err := capfile.NewReader(file)
+	r, err := capfile.NewReader(in)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	a := analyze.New(cfg)
+	var pw *analyze.PacketWriter
+	var pout *os.File
+	if f.parquetPackets != "" {
+		if pout, err = os.Create(f.parquetPackets); err != nil {
+			return err
+		}
+		defer pout.Close()
+		pw = analyze.NewPacketWriter(pout)
+	}
 	ctx := cmd.Context()
 	var readErr error
 	for n := 0; ; n++ {
@@ -152,6 +168,16 @@ func runStats(cmd *cobra.Command, e *env, f *statsFlags, name string) error {
 			break
 		}
 		a.Add(data, ci.Timestamp, ci.Length, ci.LinkType)
+		if pw != nil {
+			if err := pw.Add(data, ci.Timestamp, ci.Length, ci.LinkType); err != nil {
+				return err
+			}
+		}
+	}
+	if pw != nil {
+		if err := finishPackets(pw, pout); err != nil {
+			return err
+		}
 	}
 
 	w := bufio.NewWriterSize(e.stdout, 64<<10)
@@ -185,42 +211,50 @@ func runStats(cmd *cobra.Command, e *env, f *statsFlags, name string) error {
 	return nil
 }
 
+// finishPackets completes the per-packet Parquet file.
+func finishPackets(pw *analyze.PacketWriter, out *os.File) error {
+	if err := pw.Close(); err != nil {
+		return err
+	}
+	return out.Close()
+}
+
 // printStatsText prints the tables in a fixed order, each as tshark does.
 func printStatsText(w io.Writer, a *analyze.Analyzer, f *statsFlags, conv, eps []analyze.Kind) {
-	any := false
+	printed := false
 	if f.io > 0 {
 		printIO(w, a, f.io)
-		any = true
+		printed = true
 	}
 	if f.phs {
 		printPHS(w, a.Hierarchy())
-		any = true
+		printed = true
 	}
 	for _, k := range conv {
 		printConversations(w, k, a.Conversations(k))
-		any = true
+		printed = true
 	}
 	for _, k := range eps {
 		printEndpoints(w, k, a.Endpoints(k))
-		any = true
+		printed = true
 	}
 	if f.follow != "" {
 		printFollow(w, a.Follow(), f)
-		any = true
+		printed = true
 	}
 	if f.dns {
 		printDNS(w, a.DNS())
-		any = true
+		printed = true
 	}
 	if f.http {
 		printHTTP(w, a.HTTP())
-		any = true
+		printed = true
 	}
 	if f.tls {
 		printTLS(w, a.TLS())
-		any = true
+		printed = true
 	}
-	if !any && f.parquetFlows == "" {
+	if !printed && f.parquetFlows == "" && f.parquetPackets == "" {
 		fmt.Fprintf(w, "Packets:  %d\nBytes:    %d\nDuration: %.6f secs\n", a.Packets(), a.Bytes(), a.Duration().Seconds())
 	}
 }
@@ -263,7 +297,10 @@ func printConversations(w io.Writer, k analyze.Kind, rows []analyze.Conversation
 		}
 		fmt.Fprintf(w, "  %6d %-9s  %6d %-9s  %6d %-9s  %14.9f   %12.4f\n",
 			c.FramesBA, formatSize(c.BytesBA), c.FramesAB, formatSize(c.BytesAB),
-			c.Frames(), formatSize(c.Bytes()), c.Start.Seconds(), c.Duration.Seconds())
+			c.Frames(), formatSize(c.Bytes()), c.Start.Seconds(),
+			// As tshark: the difference of the two times in seconds, which
+			// rounds as it does.
+			(c.Start+c.Duration).Seconds()-c.Start.Seconds())
 	}
 	fmt.Fprintln(w, rule80)
 }
@@ -317,7 +354,7 @@ func printIO(w io.Writer, a *analyze.Analyzer, interval time.Duration) {
 	rows := a.IO()
 	if dur := a.Duration(); interval > dur {
 		// As tshark: one interval as long as the capture, in milliseconds.
-		interval, dec = dur.Truncate(time.Millisecond), 3
+		interval, dec = dur.Round(time.Millisecond), 3
 		if len(rows) == 1 {
 			rows[0].End = interval
 		}
@@ -326,7 +363,7 @@ func printIO(w io.Writer, a *analyze.Analyzer, interval time.Duration) {
 	for range dec {
 		unit /= 10
 	}
-	secs := func(d time.Duration) string { return strconv.FormatFloat(d.Truncate(unit).Seconds(), 'f', dec, 64) }
+	secs := func(d time.Duration) string { return strconv.FormatFloat(d.Round(unit).Seconds(), 'f', dec, 64) }
 	labels := make([]string, len(rows))
 	labelW, framesW, bytesW := len("Interval"), len("Frames"), len("Bytes")
 	for i, r := range rows {
@@ -361,7 +398,9 @@ func printFollow(w io.Writer, s *analyze.Stream, f *statsFlags) {
 		mode = "hex"
 	}
 	fmt.Fprintf(w, "\n%s\nFollow: tcp,%s\nFilter: tcp.stream eq %s\n", rule67, mode, strings.TrimPrefix(f.follow, "tcp,"))
-	if s != nil {
+	if s == nil {
+		fmt.Fprintf(w, "Node 0: :0\nNode 1: :0\n") // as tshark, for a stream that is not there
+	} else {
 		fmt.Fprintf(w, "Node 0: %s\nNode 1: %s\n", s.Nodes[0], s.Nodes[1])
 		offsets := [2]int{}
 		for _, c := range s.Chunks {
@@ -382,11 +421,11 @@ func printFollow(w io.Writer, s *analyze.Stream, f *statsFlags) {
 }
 
 // printable replaces what a terminal should not get with '.', keeping
-// line ends and tabs, as tshark's ascii mode does.
+// line ends, as tshark's ascii mode does.
 func printable(p []byte) []byte {
 	out := make([]byte, len(p))
 	for i, c := range p {
-		if c == '\n' || c == '\r' || c == '\t' || (c >= 0x20 && c < 0x7f) {
+		if c == '\n' || c == '\r' || (c >= 0x20 && c < 0x7f) {
 			out[i] = c
 		} else {
 			out[i] = '.'
@@ -415,7 +454,11 @@ func hexDump(w io.Writer, indent string, offset int, p []byte) {
 				asc[j] = '.'
 			}
 		}
-		fmt.Fprintf(w, "%s%08X  %s %s\n", indent, offset+i, hx.String(), asc)
+		if len(asc) > 8 {
+			asc = append(asc[:8:8], append([]byte{' '}, asc[8:]...)...)
+		}
+		// tshark drops one trailing blank of each line.
+		fmt.Fprintf(w, "%s%s\n", indent, strings.TrimSuffix(fmt.Sprintf("%08X  %s %s", offset+i, hx.String(), asc), " "))
 	}
 }
 

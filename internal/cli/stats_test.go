@@ -47,6 +47,19 @@ func TestStatsUsageErrors(t *testing.T) {
 	}
 }
 
+func TestStatsStdin(t *testing.T) {
+	data, err := os.ReadFile(statsTestdata + "whois.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), []string{"stats", "--conv", "tcp", "-"}, bytes.NewReader(data), &out, &errb)
+	want, _, _ := runCLI(t, "stats", "--conv", "tcp", statsTestdata+"whois.pcap")
+	if code != 0 || out.String() != want {
+		t.Errorf("exit %d, stdin gives:\n%s\nthe file gives:\n%s", code, out.String(), want)
+	}
+}
+
 func TestStatsMissingFile(t *testing.T) {
 	_, errs, code := runCLI(t, "stats", filepath.Join(t.TempDir(), "nope.pcap"))
 	if code != ExitFailure || !strings.Contains(errs, "no such file") {
@@ -105,6 +118,18 @@ func TestStatsTablesAsTshark(t *testing.T) {
 		{"whois.pcap", "io,stat,0.1", []string{"--io", "100ms"}},
 		{"ssh.pcap", "io,stat,1", []string{"--io", "1s"}},
 		{"whois.pcap", "follow,tcp,ascii,0", []string{"--follow", "tcp,0"}},
+		{"whois.pcap", "follow,tcp,hex,0", []string{"--follow", "tcp,0", "--hex"}},
+		{"whois.pcap", "follow,tcp,ascii,3", []string{"--follow", "tcp,3"}},
+		{"../mix.pcap", "conv,tcp", []string{"--conv", "tcp"}},
+		{"../mix.pcap", "conv,udp", []string{"--conv", "udp"}},
+		{"../mix.pcap", "conv,ipv6", []string{"--conv", "ipv6"}},
+		{"../mix.pcap", "conv,eth", []string{"--conv", "eth"}},
+		{"../mix.pcap", "endpoints,ipv6", []string{"--endpoints", "ipv6"}},
+		{"../mix.pcap", "endpoints,udp", []string{"--endpoints", "udp"}},
+		{"../mix.pcap", "endpoints,eth", []string{"--endpoints", "eth"}},
+		{"../mix.pcap", "io,stat,0.005", []string{"--io", "5ms"}},
+		{"../mix.pcap", "follow,tcp,ascii,5", []string{"--follow", "tcp,5"}},
+		{"../mix.pcap", "follow,tcp,hex,7", []string{"--follow", "tcp,7", "--hex"}},
 	} {
 		file := statsTestdata + tc.file
 		cmd := exec.Command(tshark, "-n", "-q", "-r", file, "-z", tc.z)
@@ -143,14 +168,17 @@ func TestStatsJSON(t *testing.T) {
 	}
 }
 
-func TestStatsParquetFlows(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "flows.parquet")
-	_, errs, code := runCLI(t, "stats", "--parquet-flows", out, statsTestdata+"ssh.pcap")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
+func TestStatsParquet(t *testing.T) {
+	dir := t.TempDir()
+	flows, packets := filepath.Join(dir, "flows.parquet"), filepath.Join(dir, "packets.parquet")
+	out, errs, code := runCLI(t, "stats", "--parquet-flows", flows, "--parquet-packets", packets, statsTestdata+"ssh.pcap")
+	if code != 0 || out != "" {
+		t.Fatalf("exit %d: %s%s", code, out, errs)
 	}
-	data, err := os.ReadFile(out)
-	if err != nil || !bytes.HasPrefix(data, []byte("PAR1")) || !bytes.HasSuffix(data, []byte("PAR1")) {
-		t.Errorf("not a parquet file (%d bytes, %v)", len(data), err)
+	for _, name := range []string{flows, packets} {
+		data, err := os.ReadFile(name)
+		if err != nil || !bytes.HasPrefix(data, []byte("PAR1")) || !bytes.HasSuffix(data, []byte("PAR1")) {
+			t.Errorf("%s: not a parquet file (%d bytes, %v)", name, len(data), err)
+		}
 	}
 }
