@@ -27,7 +27,9 @@ pair_round() {
   local sonde_cmd nmap_cmd masscan_cmd
   sonde_cmd=$(x "$SONDE" scan -n -Pn -p0-65535 198.18.0.2)
   nmap_cmd=$(x nmap -n -Pn -sS -p- -T4 198.18.0.2)
-  masscan_cmd=$(x masscan -p0-65535 --rate 100000 198.18.0.2 -e eth0 --router-mac "$tmac" --wait 1)
+  # masscan 1.3.2 reaches "100% done" here and then never exits: bound it
+  # and count what it printed; its time is not compared.
+  masscan_cmd="timeout -s KILL 30 $(x stdbuf -oL masscan -p0-65535 --rate 100000 198.18.0.2 -e eth0 --router-mac "$tmac" --wait 1)"
   local fs fn fm rounds=$ROUNDS
   fs=$(found "$sonde_cmd" '^[0-9]+/tcp +open')
   fm=$(found "$masscan_cmd" '^Discovered open port')
@@ -36,9 +38,7 @@ pair_round() {
   fn=$(found "$nmap_cmd" '^[0-9]+/tcp +open')
   compare "$rounds" "nmap -sS -p- -T4" "$nmap_cmd" "sonde scan -p0-65535" "$sonde_cmd"
   row "pair -p- ${loss}% loss" "nmap -T4" "nmap $fn/7, sonde $fs/7" "$MED1" "$MED2"
-  echo "pair, ${loss}% loss: sonde vs masscan --rate 100000"
-  compare "$ROUNDS" "masscan --rate 100000" "$masscan_cmd" "sonde scan -p0-65535" "$sonde_cmd"
-  row "pair -p- ${loss}% loss" "masscan" "masscan $fm/7, sonde $fs/7" "$MED1" "$MED2"
+  rows+=("| pair -p- ${loss}% loss | masscan --rate 100000 | masscan $fm/7, sonde $fs/7 | (hangs after 100%) | — | — |")
   lab_cleanup
 }
 
@@ -49,7 +49,7 @@ sweep_round() {
   local sonde_cmd zmap_cmd nmap_cmd masscan_cmd
   sonde_cmd=$(x "$SONDE" scan -n -Pn -p80 198.19.0.0/16 --json)
   zmap_cmd=$(x zmap -q -p 80 198.19.0.0/16 -i eth0 -G "$tmac" -b "$EMPTY" -r 200000 -c 1)
-  masscan_cmd=$(x masscan -p80 198.19.0.0/16 --rate 200000 --wait 2 -e eth0 --router-mac "$tmac")
+  masscan_cmd="timeout -s KILL 30 $(x stdbuf -oL masscan -p80 198.19.0.0/16 --rate 200000 --wait 2 -e eth0 --router-mac "$tmac")"
   nmap_cmd=$(x nmap -n -Pn -sS -p80 -T4 198.19.0.0/16 -oG -)
   local fs fz fm fn
   fs=$(found "$sonde_cmd" '"type":"port".*"open"')
@@ -58,9 +58,7 @@ sweep_round() {
   echo "sweep /16 port 80, ${loss}% loss: sonde vs zmap"
   compare "$ROUNDS" "zmap -r 200000 -c 1" "$zmap_cmd" "sonde scan -p80 /16" "$sonde_cmd"
   row "sweep /16 -p80 ${loss}% loss" "zmap" "zmap $fz, sonde $fs of 65536" "$MED1" "$MED2"
-  echo "sweep /16 port 80, ${loss}% loss: sonde vs masscan"
-  compare "$ROUNDS" "masscan --rate 200000" "$masscan_cmd" "sonde scan -p80 /16" "$sonde_cmd"
-  row "sweep /16 -p80 ${loss}% loss" "masscan" "masscan $fm, sonde $fs of 65536" "$MED1" "$MED2"
+  rows+=("| sweep /16 -p80 ${loss}% loss | masscan --rate 200000 | masscan $fm, sonde $fs of 65536 | (hangs after 100%) | — | — |")
   if [ "$loss" != 0 ]; then
     fn=$(found "$nmap_cmd" '80/open')
     echo "sweep /16 port 80, ${loss}% loss: sonde vs nmap -T4"

@@ -13,12 +13,14 @@
 // with the same seed cover it once between them.
 //
 // SYN, ACK, FIN, NULL and Xmas scans build their frames and send them in
-// batches on an AF_PACKET socket with qdisc bypass (package rawsock), and
-// read the replies on a second AF_PACKET socket with a fixed kernel BPF
-// filter and a large receive buffer (package capture's TPACKET_V3 ring was
-// not ready when this was written). The send rate adapts to the measured
-// answer ratio: random loss keeps it steady, a falling ratio (a rate
-// limit, a full queue) slows it.
+// batches on AF_PACKET sockets with qdisc bypass (package rawsock; four
+// sending threads, one socket each), and read the replies from a
+// TPACKET_V3 ring (package capture) with a fixed kernel BPF filter — or,
+// where the ring cannot be set up, from a packet socket with the same
+// filter and a large receive buffer. The send rate adapts to the measured
+// answer ratio, counted by the kernel: random loss keeps it steady, a
+// falling ratio (a rate limit, a full queue) or replies dropped by our own
+// ring slow it.
 //
 // Connect scans use the kernel's sockets, a bounded number at a time.
 //

@@ -15,9 +15,80 @@ import (
 
 	"golang.org/x/net/bpf"
 
+	"sonde/capture"
 	"sonde/rawsock"
 	"sonde/route"
 )
+
+// replySource is where a raw scan reads its replies: package capture's
+// TPACKET_V3 ring, or, where it cannot be opened, a rawsock.PacketConn.
+type replySource interface {
+	// read returns the next frame and the kernel's time of receipt; it
+	// returns an error once stop was called.
+	read() ([]byte, time.Time, error)
+	// queued returns the frames the kernel accepted, less those it dropped.
+	queued() (accepted, dropped uint64, err error)
+	stop()
+	close()
+}
+
+type ringSource struct {
+	h      *capture.Handle
+	cancel context.CancelFunc
+}
+
+func (r *ringSource) read() ([]byte, time.Time, error) {
+	b, ci, err := r.h.ZeroCopyReadPacketData()
+	return b, ci.Timestamp, err
+}
+
+func (r *ringSource) queued() (uint64, uint64, error) {
+	st, err := r.h.Stats()
+	return st.Packets, st.Drops, err
+}
+func (r *ringSource) stop()  { r.cancel() }
+func (r *ringSource) close() { r.h.Close() }
+
+type connSource struct {
+	c        *rawsock.PacketConn
+	buf      []byte
+	stopping atomic.Bool
+}
+
+func (c *connSource) read() ([]byte, time.Time, error) {
+	for {
+		c.c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		n, info, err := c.c.ReadFrom(c.buf)
+		if err == nil {
+			return c.buf[:n], info.Time, nil
+		}
+		if c.stopping.Load() || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, time.Time{}, err
+		}
+	}
+}
+
+func (c *connSource) queued() (uint64, uint64, error) {
+	st, err := c.c.Stats()
+	return st.Packets, st.Drops, err
+}
+func (c *connSource) stop()  { c.stopping.Store(true); c.c.SetReadDeadline(time.Unix(1, 0)) }
+func (c *connSource) close() { c.c.Close() }
+
+// openReplies opens the ring on the interface, or a packet socket.
+func openReplies(ifindex int, ifname string, filter []bpf.RawInstruction) (replySource, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	h, err := capture.Open(ctx, capture.Config{Interface: ifname, Filter: filter, Snaplen: 256, RingSize: 8 << 20, RingBlocks: 32, BlockTimeout: time.Millisecond})
+	if err == nil {
+		return &ringSource{h: h, cancel: cancel}, nil
+	}
+	cancel()
+	c, err := rawsock.Listen(ifindex, &rawsock.Config{Protocol: rawsock.ProtoIPv4, Filter: filter, RecvBuffer: 64 << 20, IgnoreOutgoing: true})
+	if err != nil {
+		return nil, err
+	}
+	return &connSource{c: c, buf: make([]byte, 256)}, nil
+}
 
 // rawScan is the state of one raw scan: counters and the answered bitmap
 // (one bit per probe), shared by the senders and the receiver.
@@ -38,7 +109,7 @@ type rawScan struct {
 	rate                                       atomic.Uint64 // float64 bits: probes per second
 	start                                      time.Time
 	lastProgress                               time.Time
-	rx                                         *rawsock.PacketConn
+	rx                                         replySource
 	ad                                         adapter
 }
 
@@ -74,11 +145,23 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 	if sp.n > 1<<36 {
 		return Stats{}, fmt.Errorf("scan: %d probes in one run: split the scan with shards", sp.n)
 	}
+	// Closing an AF_PACKET socket waits for an RCU grace period (tens of
+	// milliseconds); the sockets are closed at once, in parallel, so a
+	// scan pays that once.
+	var closers []func()
+	defer func() {
+		var wg sync.WaitGroup
+		for _, c := range closers {
+			wg.Add(1)
+			go func() { defer wg.Done(); c() }()
+		}
+		wg.Wait()
+	}()
 	res, err := route.NewResolver(nil)
 	if err != nil {
 		return Stats{}, fmt.Errorf("scan: %w", err)
 	}
-	defer res.Close()
+	closers = append(closers, func() { res.Close() })
 	rt, err := res.Lookup(ctx, sp.targets.At(0))
 	if err != nil {
 		return Stats{}, fmt.Errorf("scan: %w", err)
@@ -93,11 +176,11 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 	if err != nil {
 		return Stats{}, fmt.Errorf("scan: %w", err)
 	}
-	rx, err := rawsock.Listen(rt.Ifindex, &rawsock.Config{Protocol: rawsock.ProtoIPv4, Filter: filter, RecvBuffer: 64 << 20, IgnoreOutgoing: true})
+	rx, err := openReplies(rt.Ifindex, rt.Ifname, filter)
 	if err != nil {
 		return Stats{}, fmt.Errorf("scan: %w", err)
 	}
-	defer rx.Close()
+	closers = append(closers, rx.close)
 	s.rx = rx
 	s.ad = adapter{at: time.Now(), minRate: 1000, maxRate: float64(cfg.maxRate())}
 	none, _ := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
@@ -109,20 +192,18 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 		if err != nil {
 			return Stats{}, fmt.Errorf("scan: %w", err)
 		}
-		defer tx.Close()
+		closers = append(closers, func() { tx.Close() })
 		txs[i] = tx
 	}
 
 	var wg sync.WaitGroup
 	wg.Add(1)
-	var stopping atomic.Bool
 	go func() {
 		defer wg.Done()
-		s.receive(rx, &stopping)
+		s.receive(rx)
 	}()
 	stopRx := func() {
-		stopping.Store(true)
-		rx.SetReadDeadline(time.Unix(1, 0))
+		rx.stop()
 		wg.Wait()
 	}
 
@@ -313,13 +394,13 @@ func (a *adapter) update(s *rawScan, now time.Time) {
 	if now.Sub(a.at) < 10*time.Millisecond {
 		return
 	}
-	ks, err := s.rx.Stats()
+	packets, drops, err := s.rx.queued()
 	if err != nil {
 		return
 	}
 	sent := s.sent.Load()
-	ds, da, dd := sent-a.sent, ks.Packets-a.arrived, ks.Drops-a.drops
-	a.at, a.sent, a.arrived, a.drops = now, sent, ks.Packets, ks.Drops
+	ds, da, dd := sent-a.sent, packets-a.arrived, drops-a.drops
+	a.at, a.sent, a.arrived, a.drops = now, sent, packets, drops
 	rate := math.Float64frombits(s.rate.Load())
 	if dd > 0 {
 		s.rate.Store(math.Float64bits(max(rate*0.75, a.minRate)))
@@ -338,28 +419,17 @@ func (a *adapter) update(s *rawScan, now time.Time) {
 	s.rate.Store(math.Float64bits(rate))
 }
 
-// receive reads replies until stopping is set and the socket's deadline
-// passes.
-func (s *rawScan) receive(rx *rawsock.PacketConn, stopping *atomic.Bool) {
-	buf := make([]byte, 256)
+// receive reads replies until the source is stopped.
+func (s *rawScan) receive(rx replySource) {
 	var r reply
 	typ := s.cfg.Type
 	for {
-		rx.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-		n, info, err := rx.ReadFrom(buf)
-		// The kernel's receive time: a receiver scheduled late must not
-		// make the round trip look long.
-		now := info.Time
-		if err == nil {
-			s.framesRead.Add(1)
-		}
+		frame, now, err := rx.read()
 		if err != nil {
-			if stopping.Load() || !errors.Is(err, os.ErrDeadlineExceeded) && errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
+			return
 		}
-		if !parseReply(buf[:n], s.local, &r) || r.dport < srcPortBase {
+		s.framesRead.Add(1)
+		if !parseReply(frame, s.local, &r) || r.dport < srcPortBase {
 			continue
 		}
 		addr := u32Addr(r.src)
@@ -421,7 +491,7 @@ func (s *rawScan) wait(ctx context.Context) {
 		now := time.Now()
 		// Replies the kernel queued that the receiver has not read yet
 		// are not silence.
-		if ks, err := s.rx.Stats(); err == nil && s.framesRead.Load() < ks.Packets-ks.Drops && now.Sub(end) < s.cfg.timeout() {
+		if p, d, err := s.rx.queued(); err == nil && s.framesRead.Load() < p-d && now.Sub(end) < s.cfg.timeout() {
 			time.Sleep(time.Millisecond)
 			continue
 		}
