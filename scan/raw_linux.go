@@ -238,7 +238,7 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 	stopRx()
 	if runErr == nil {
 		un := total - from - min(total-from, s.nAnswered.Load())
-		if cfg.All || cfg.Type != SYN && un <= 10000 {
+		if cfg.All || un <= 1000 {
 			s.emitUnanswered(from, total)
 		}
 	}

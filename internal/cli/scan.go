@@ -45,6 +45,7 @@ type scanFlags struct {
 	shard                  string
 	jsonOut                bool
 	all                    bool
+	reason                 bool
 	resume                 string
 	timeout                time.Duration
 	timing                 string
@@ -118,6 +119,7 @@ Ctrl-C writes what was found and a file to --resume from.`,
 	fl.StringVar(&f.shard, "shard", "", "i/n: scan part i (0-based) of n")
 	fl.BoolVar(&f.jsonOut, "json", false, "print JSON lines, one per result as it arrives, and a stats line")
 	fl.BoolVar(&f.all, "all", false, "also report closed and unanswered ports")
+	fl.BoolVar(&f.reason, "reason", false, "show why each port is in its state (nmap's --reason)")
 	fl.StringVar(&f.resume, "resume", "", "continue the interrupted scan saved in FILE")
 	fl.Var(secondsFlag{&f.timeout}, "timeout", "wait at most this long for replies after each pass (default 1s)")
 	fl.StringVarP(&f.timing, "timing", "T", "", "nmap's -T0…-T5, accepted and mapped to --rate")
@@ -136,6 +138,7 @@ type scanPlan struct {
 	versions  bool
 	discovery bool
 	pingOnly  bool
+	reason    bool
 	cfg       scan.Config
 	outputs   map[string]string // "X", "G", "N" → file
 	args      []string
@@ -161,7 +164,7 @@ func optionFile(cmdline []string, opt string, args *[]string) (string, error) {
 }
 
 func (f *scanFlags) plan(ctx context.Context, e *env, args []string) (*scanPlan, error) {
-	p := &scanPlan{outputs: map[string]string{}, discovery: true, cfg: scan.Config{Seed: f.seed, Retries: f.retries, Rate: f.rate, MaxRate: f.maxRate, All: f.all, Timeout: f.timeout}}
+	p := &scanPlan{outputs: map[string]string{}, discovery: true, reason: f.reason, cfg: scan.Config{Seed: f.seed, Retries: f.retries, Rate: f.rate, MaxRate: f.maxRate, All: f.all, Timeout: f.timeout}}
 	if f.retries == 0 {
 		p.cfg.Retries = -1
 	}

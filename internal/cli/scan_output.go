@@ -191,6 +191,9 @@ func executeScan(ctx context.Context, e *env, f *scanFlags, p *scanPlan, resumed
 	}
 	interrupted := errors.Is(runErr, context.Canceled)
 	hidden := hiddenState(phases)
+	if f.all {
+		hidden = ""
+	}
 	var table bytes.Buffer
 	writeTable(&table, p, results, phases, hidden)
 	if !f.jsonOut {
@@ -257,8 +260,9 @@ func savedArgs(args []string, seed uint64) []string {
 }
 
 // hiddenState names the state the table leaves out, as nmap's "Not shown"
-// line does: closed for SYN and connect scans, and the silent ports'
-// state when no port answered at all.
+// line does: the most frequent state other than open when more than 25
+// ports are in it, else closed (closed ports are only reported with
+// --all).
 func hiddenState(phases []phaseStats) string {
 	best, n := "closed", uint64(0)
 	for _, ph := range phases {
@@ -266,7 +270,7 @@ func hiddenState(phases []phaseStats) string {
 			if k == "open" || k == "open|filtered" && ph.typ != scan.UDPScan {
 				continue
 			}
-			if v > n {
+			if v > n && v > 25 {
 				best, n = k, v
 			}
 		}
@@ -299,6 +303,55 @@ func hostReason(rs []scan.Result) (string, uint8) {
 	return "user-set", 0
 }
 
+type hiddenPorts struct {
+	count                uint64
+	state, proto, reason string
+}
+
+// notShown counts a host's ports left out of its table, by state: from
+// the scan's counters when it scanned one host, else all in the hidden
+// state.
+func notShown(rows []scan.Result, phases []phaseStats, nports, hosts int, hidden string) []hiddenPorts {
+	var out []hiddenPorts
+	if hosts > 1 {
+		if rest := nports - len(rows); rest > 0 && hidden != "" {
+			out = append(out, hiddenPorts{uint64(rest), hidden, "tcp", hiddenReason(hidden, scan.SYN)})
+		}
+		return out
+	}
+	for _, ph := range phases {
+		proto := "tcp"
+		if ph.typ == scan.UDPScan {
+			proto = "udp"
+		}
+		for st := scan.Open; st <= scan.OpenFiltered; st++ {
+			n := ph.st.ByState[st.String()]
+			for _, r := range rows {
+				if r.State == st && r.Proto.String() == proto {
+					n--
+				}
+			}
+			if n > 0 && n < 1<<62 {
+				out = append(out, hiddenPorts{n, st.String(), proto, hiddenReason(st.String(), ph.typ)})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b hiddenPorts) int { return int(b.count) - int(a.count) })
+	return out
+}
+
+func hiddenReason(state string, typ scan.Type) string {
+	switch {
+	case state == "closed" && typ == scan.UDPScan:
+		return "port-unreach"
+	case state == "closed" && typ == scan.Connect:
+		return "conn-refused"
+	case state == "filtered" || state == "open|filtered":
+		return "no-response"
+	}
+	return "reset"
+}
+
 // writeTable writes nmap's normal output, per host: the ports not in the
 // hidden state, then a line of what was left out.
 func writeTable(w io.Writer, p *scanPlan, results []scan.Result, phases []phaseStats, hidden string) {
@@ -316,51 +369,52 @@ func writeTable(w io.Writer, p *scanPlan, results []scan.Result, phases []phaseS
 				rows = append(rows, r)
 			}
 		}
-		if rest := nports - len(rows); rest > 0 {
-			reason := "reset"
-			switch hidden {
-			case "filtered", "open|filtered":
-				reason = "no-response"
-			case "unfiltered":
-				reason = "reset"
+		if ns := notShown(rows, phases, nports, len(hosts), hidden); len(ns) > 0 {
+			var parts []string
+			for _, n := range ns {
+				parts = append(parts, fmt.Sprintf("%d %s %s ports (%s)", n.count, n.state, n.proto, n.reason))
 			}
-			proto := "tcp"
-			if len(phases) == 1 && phases[0].typ == scan.UDPScan {
-				proto = "udp"
-				if hidden == "closed" {
-					reason = "port-unreach"
-				}
-			}
-			fmt.Fprintf(w, "Not shown: %d %s %s ports (%s)\n", rest, hidden, proto, reason)
+			fmt.Fprintf(w, "Not shown: %s\n", strings.Join(parts, ", "))
 		}
 		if len(rows) == 0 {
 			fmt.Fprintln(w)
 			continue
 		}
 		versions := slices.ContainsFunc(rows, func(r scan.Result) bool { return r.Product != "" || r.Version != "" })
-		pw, sw := len("PORT"), len("STATE")
+		pw, sw, svw, rw := len("PORT"), len("STATE"), len("SERVICE"), len("REASON")
 		for _, r := range rows {
 			pw = max(pw, len(portName(r)))
 			sw = max(sw, len(r.State.String()))
+			svw = max(svw, len(r.Service))
+			rw = max(rw, len(reasonText(r)))
 		}
-		if versions {
-			fmt.Fprintf(w, "%-*s %-*s %-12s %s\n", pw, "PORT", sw, "STATE", "SERVICE", "VERSION")
-		} else {
-			fmt.Fprintf(w, "%-*s %-*s %s\n", pw, "PORT", sw, "STATE", "SERVICE")
-		}
-		for _, r := range rows {
-			if versions {
-				line := fmt.Sprintf("%-*s %-*s %-12s %s", pw, portName(r), sw, r.State, r.Service, versionText(r))
-				fmt.Fprintln(w, strings.TrimRight(line, " "))
-			} else {
-				fmt.Fprintf(w, "%-*s %-*s %s\n", pw, portName(r), sw, r.State, r.Service)
+		row := func(port, state, service, reason, version string) {
+			line := fmt.Sprintf("%-*s %-*s %-*s", pw, port, sw, state, svw, service)
+			if p.reason {
+				line += fmt.Sprintf(" %-*s", rw, reason)
 			}
+			if versions {
+				line += " " + version
+			}
+			fmt.Fprintln(w, strings.TrimRight(line, " "))
+		}
+		row("PORT", "STATE", "SERVICE", "REASON", "VERSION")
+		for _, r := range rows {
+			row(portName(r), r.State.String(), r.Service, reasonText(r), versionText(r))
 		}
 		fmt.Fprintln(w)
 	}
 	if len(hosts) == 0 {
 		fmt.Fprintf(w, "No port found open (%d hosts scanned).\n", p.targets.Len())
 	}
+}
+
+// reasonText is nmap's reason column: the reason and the reply's TTL.
+func reasonText(r scan.Result) string {
+	if r.TTL == 0 {
+		return r.Reason
+	}
+	return fmt.Sprintf("%s ttl %d", r.Reason, r.TTL)
 }
 
 func portName(r scan.Result) string { return strconv.Itoa(int(r.Port)) + "/" + r.Proto.String() }
@@ -392,7 +446,7 @@ func writeSummary(w io.Writer, phases []phaseStats, hosts uint64, elapsed time.D
 }
 
 func statsJSON(phases []phaseStats, elapsed time.Duration) map[string]any {
-	m := map[string]any{"type": "stats", "elapsed": elapsed.Seconds()}
+	m := map[string]any{"type": "stats", "elapsed": elapsed.Round(time.Millisecond).String()}
 	var ps []map[string]any
 	for _, ph := range phases {
 		st := ph.st
