@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"regexp"
 	"slices"
@@ -205,6 +206,9 @@ func detectTLS(ctx context.Context, r *Result, addr string, timeout time.Duratio
 	}
 	r.Service = "ssl"
 	r.Info = tls.VersionName(st.Version)
+	if len(names) > 4 {
+		names = append(names[:4:4], fmt.Sprintf("+%d more", len(names)-4))
+	}
 	if len(names) > 0 {
 		r.Info += "; certificate: " + strings.Join(names, ", ")
 	}
