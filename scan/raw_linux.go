@@ -222,6 +222,13 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 			runErr = err
 			break
 		}
+		if ctx.Err() != nil {
+			// Interrupted: collect the answers to what was sent (a
+			// resumed scan starts after it), within the usual wait.
+			s.wait(context.Background())
+			runErr = ctx.Err()
+			break
+		}
 		s.wait(ctx)
 		if ctx.Err() != nil {
 			runErr = ctx.Err()
@@ -244,6 +251,18 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 	}
 	st := s.stats(total - from)
 	st.Next = next
+	if runErr != nil {
+		// Probes never sent are neither answered nor filtered.
+		k := Filtered.String()
+		if t := s.cfg.Type; t == FIN || t == NULL || t == Xmas {
+			k = OpenFiltered.String()
+		}
+		if un := next - from - min(next-from, st.Answered); un > 0 {
+			st.ByState[k] = un
+		} else {
+			delete(st.ByState, k)
+		}
+	}
 	return st, runErr
 }
 

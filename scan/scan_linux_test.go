@@ -114,3 +114,62 @@ func boolInt(b bool) uint64 {
 }
 
 var _ = netip.Addr{}
+
+// TestScanTypes: ACK, FIN, NULL and Xmas scans of the pair's target give
+// nmap's states: Linux answers every ACK with RST (unfiltered), and a FIN,
+// NULL or Xmas probe with RST on a closed port and silence on an open
+// one (open|filtered).
+func TestScanTypes(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{})
+	tg := targets(t, "198.18.0.2")
+	ports := []uint16{20, 21, 22, 23, 25, 80, 81}
+	for _, typ := range []scan.Type{scan.FIN, scan.NULL, scan.Xmas} {
+		rs, st := runIn(t, l, "client", tg, ports, &scan.Config{Type: typ, Seed: 1, Retries: 2})
+		var of []uint16
+		for _, r := range rs {
+			if r.State == scan.OpenFiltered && r.Reason == "no-response" {
+				of = append(of, r.Port)
+			}
+		}
+		if want := []uint16{21, 22, 25, 80}; !slices.Equal(of, want) || st.ByState["closed"] != 3 {
+			t.Errorf("%v: open|filtered %v, want %v; states %v", typ, of, want, st.ByState)
+		}
+	}
+	_, st := runIn(t, l, "client", tg, ports, &scan.Config{Type: scan.ACK, Seed: 1})
+	if st.ByState["unfiltered"] != uint64(len(ports)) {
+		t.Errorf("ACK: states %v, want all unfiltered", st.ByState)
+	}
+}
+
+// TestResume: a scan cancelled part way and resumed from Stats.Next finds
+// what an uninterrupted one does.
+func TestResume(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{})
+	tg := targets(t, "198.18.0.2")
+	ports := allPorts()
+	var found []uint16
+	var next uint64
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := &scan.Config{Seed: 9, Rate: 50000, MaxRate: 50000}
+	l.Do("client", func() {
+		st, err := scan.Run(ctx, tg, ports, cfg, func(r scan.Result) {
+			if r.State == scan.Open {
+				found = append(found, r.Port)
+				if len(found) == 2 {
+					cancel()
+				}
+			}
+		})
+		if err == nil || st.Next == 0 || st.Next >= st.Probes {
+			t.Errorf("cancelled run: err %v, next %d of %d", err, st.Next, st.Probes)
+		}
+		next = st.Next
+	})
+	cfg.Start = next
+	rs, _ := runIn(t, l, "client", tg, ports, cfg)
+	found = append(found, openPorts(rs)...)
+	slices.Sort(found)
+	if !slices.Equal(slices.Compact(found), labOpen) {
+		t.Errorf("cancelled and resumed: open %v, want %v", found, labOpen)
+	}
+}

@@ -104,7 +104,10 @@ func (c *collector) snapshot() []scan.Result {
 		}
 		return int(a.Port) - int(b.Port)
 	})
-	return out
+	// A resumed scan may probe again a few ports of the interrupted one.
+	return slices.CompactFunc(out, func(a, b scan.Result) bool {
+		return a.Addr == b.Addr && a.Proto == b.Proto && a.Port == b.Port
+	})
 }
 
 // phaseStats is what one phase (TCP or UDP) of a scan reports.
