@@ -23,7 +23,8 @@ row() { rows+=("| $1 | $2 | $3 | $4 s | $5 s | $RATIO |"); }
 pair_round() {
   local loss=$1 tmac
   lab_up pair --loss "$loss"
-  tmac=$(lab_exec target cat /sys/class/net/eth0/address)
+  # (not /sys: "lab exec" does not remount sysfs, which shows another namespace)
+  tmac=$(lab_exec target ip -br link show eth0 | awk '{print $3}')
   local sonde_cmd nmap_cmd masscan_cmd
   sonde_cmd=$(x "$SONDE" scan -n -Pn -p0-65535 198.18.0.2)
   nmap_cmd=$(x nmap -n -Pn -sS -p- -T4 198.18.0.2)
@@ -45,7 +46,8 @@ pair_round() {
 sweep_round() {
   local loss=$1 tmac
   lab_up sweep --loss "$loss"
-  tmac=$(lab_exec target cat /sys/class/net/eth0/address)
+  # (not /sys: "lab exec" does not remount sysfs, which shows another namespace)
+  tmac=$(lab_exec target ip -br link show eth0 | awk '{print $3}')
   local sonde_cmd zmap_cmd nmap_cmd masscan_cmd
   sonde_cmd=$(x "$SONDE" scan -n -Pn -p80 198.19.0.0/16 --json)
   zmap_cmd=$(x zmap -q -p 80 198.19.0.0/16 -i eth0 -G "$tmac" -b "$EMPTY" -r 200000 -c 1)

@@ -15,6 +15,25 @@ import (
 	"sonde/lab/labtest"
 )
 
+// linkTxPackets reads the client's eth0 transmit counter from netlink
+// (ip -s link), which is the node's own: /sys may show another
+// namespace's, as "lab exec" does not remount sysfs.
+func linkTxPackets(t *testing.T, l *labtest.Lab) int {
+	t.Helper()
+	r := l.Command("client", "ip", "-j", "-s", "link", "show", "eth0")
+	var links []struct {
+		Stats64 struct {
+			TX struct {
+				Packets int `json:"packets"`
+			} `json:"tx"`
+		} `json:"stats64"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &links); err != nil || len(links) != 1 {
+		t.Fatalf("ip -j -s link: %q %v", r.Stdout, err)
+	}
+	return links[0].Stats64.TX.Packets
+}
+
 func TestScanBadInputSendsNothing(t *testing.T) {
 	l := labtest.New(t, "pair", lab.Options{NoServices: true})
 	dir := t.TempDir()
@@ -37,15 +56,23 @@ func TestScanBadInputSendsNothing(t *testing.T) {
 		{[]string{"scan", "-p", "U:53", "198.18.0.2"}, `no port`},
 		{[]string{"scan", "--resume", empty}, `--resume`},
 	} {
-		before := txPackets(t, l)
+		before := linkTxPackets(t, l)
 		r := l.Sonde("client", tc.args...)
 		lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
 		if r.Code != ExitUsage || !strings.Contains(lines[0], tc.want) || len(lines) > 2 || r.Stdout != "" {
 			t.Errorf("sonde %q: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", tc.args, r.Code, r.Stdout, r.Stderr, tc.want)
 		}
-		if after := txPackets(t, l); after != before {
+		if after := linkTxPackets(t, l); after != before {
 			t.Errorf("sonde %q sent %d packets", tc.args, after-before)
 		}
+	}
+	// The counter is the right one: a real scan moves it.
+	before := linkTxPackets(t, l)
+	if r := l.Sonde("client", "scan", "-p", "1-100", "198.18.0.2"); r.Code != 0 {
+		t.Fatalf("scan: %d %s", r.Code, r.Stderr)
+	}
+	if after := linkTxPackets(t, l); after-before < 100 {
+		t.Errorf("a scan of 100 ports moved the counter by %d", after-before)
 	}
 }
 
