@@ -166,8 +166,35 @@ func executeScan(ctx context.Context, e *env, f *scanFlags, p *scanPlan, resumed
 			runErr = err
 		}
 	}
-	if p.pingOnly {
-		return usagef("-sn: host discovery is not implemented yet; scan a port instead (-p 80)")
+	if (p.discovery || p.pingOnly) && privileged() && (resumed == nil || resumed.Phase == "") {
+		hosts, err := scan.Discover(ctx, p.targets, &p.cfg)
+		if err != nil {
+			return err
+		}
+		var up []string
+		for _, h := range hosts {
+			if h.Up {
+				up = append(up, h.Addr.String())
+				if p.pingOnly {
+					fmt.Fprintf(e.stdout, "sonde scan report for %s\nHost is up (%s).\n", h.Addr, h.Reason)
+				}
+			}
+		}
+		if p.pingOnly {
+			fmt.Fprintf(e.stdout, "sonde done: %d IP addresses (%d hosts up) scanned in %.2fs\n", len(hosts), len(up), time.Since(start).Seconds())
+			return nil
+		}
+		if len(up) == 0 {
+			fmt.Fprintf(e.stdout, "No host is up (%d scanned). If one is, but blocks discovery probes, try -Pn.\n", len(hosts))
+			return nil
+		}
+		if len(up) < len(hosts) {
+			t, err := scan.ParseTargets(ctx, scan.TargetSpec{Include: up})
+			if err != nil {
+				return err
+			}
+			p.targets = t
+		}
 	}
 	run("tcp", p.tcpType, p.tcp)
 	if p.udpScan {
