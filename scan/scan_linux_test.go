@@ -173,3 +173,45 @@ func TestResume(t *testing.T) {
 		t.Errorf("cancelled and resumed: open %v, want %v", found, labOpen)
 	}
 }
+
+// TestSweep: one port over the /16 the sweep lab's target answers for:
+// every host found, and at 5% loss each way at least 99.9%.
+func TestSweep(t *testing.T) {
+	for _, loss := range []float64{0, 5} {
+		l := labtest.New(t, "sweep", lab.Options{Loss: loss, NoServices: false})
+		rs, st := runIn(t, l, "client", targets(t, "198.19.0.0/16"), []uint16{80}, &scan.Config{Seed: 3})
+		open := len(openPorts(rs))
+		want := 65536
+		if loss > 0 {
+			want = 65536 * 999 / 1000
+		}
+		if open < want {
+			t.Errorf("loss %v%%: %d of 65536 hosts found (stats %+v)", loss, open, st)
+		}
+		t.Logf("loss %v%%: %d found in %v, %d sent, %d retried", loss, open, st.Elapsed, st.Sent, st.Retried)
+	}
+}
+
+// TestDiscover: on a LAN, ARP finds the hosts that are there and only
+// them; beyond a router, the SYN and ACK probes do.
+func TestDiscover(t *testing.T) {
+	l := labtest.New(t, "lan", lab.Options{Hosts: 3})
+	var hosts []scan.Host
+	var err error
+	l.Do("client", func() {
+		hosts, err = scan.Discover(context.Background(), targets(t, "198.18.0.8-15"), &scan.Config{Seed: 1})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var up []string
+	for _, h := range hosts {
+		if h.Up {
+			up = append(up, h.Addr.String()+" "+h.Reason)
+		}
+	}
+	want := []string{"198.18.0.11 arp-response", "198.18.0.12 arp-response", "198.18.0.13 arp-response"}
+	if !slices.Equal(up, want) {
+		t.Errorf("up %q, want %q", up, want)
+	}
+}
