@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -27,9 +28,11 @@ type kernelScan struct {
 	start                                     time.Time
 }
 
-// probeFunc sends one probe and says what came back; answered is false
-// when nothing did (the probe may be retried).
-type probeFunc func(ctx context.Context, a netip.Addr, port uint16, attempt int) (r Result, answered bool)
+// probeFunc sends one probe on the socket fd (made for it on the caller's
+// thread, so in the caller's network namespace; probeFunc owns it) and
+// says what came back; answered is false when nothing did (the probe may
+// be retried).
+type probeFunc func(ctx context.Context, fd int, a netip.Addr, port uint16, attempt int) (r Result, answered bool)
 
 func (k *kernelScan) run(ctx context.Context, probe probeFunc, pause time.Duration, silent State) (Stats, error) {
 	k.start = time.Now()
@@ -89,6 +92,21 @@ func (k *kernelScan) run(ctx context.Context, probe probeFunc, pause time.Durati
 				}
 			default:
 			}
+			a, port := k.sp.probe(idx)
+			// The socket is made here, on the caller's thread: a
+			// goroutine may run in another network namespace.
+			fd, err := newSocket(a, proto)
+			for errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				// Other parts of the process hold descriptors too: wait
+				// for some to close rather than fail.
+				time.Sleep(10 * time.Millisecond)
+				fd, err = newSocket(a, proto)
+			}
+			if err != nil {
+				<-sem
+				wg.Wait()
+				return k.stats(total - from), fmt.Errorf("scan: socket: %w", err)
+			}
 			wg.Add(1)
 			k.sent.Add(1)
 			if attempt > 0 {
@@ -97,8 +115,7 @@ func (k *kernelScan) run(ctx context.Context, probe probeFunc, pause time.Durati
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				a, port := k.sp.probe(idx)
-				r, ok := probe(ctx, a, port, attempt)
+				r, ok := probe(ctx, fd, a, port, attempt)
 				if !ok {
 					mu.Lock()
 					still = append(still, idx)
@@ -159,31 +176,22 @@ func (k *kernelScan) stats(probes uint64) Stats {
 
 func runConnect(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Stats, error) {
 	k := &kernelScan{sp: sp, cfg: cfg, emit: emit}
-	d := net.Dialer{Timeout: cfg.timeout()}
-	return k.run(ctx, func(ctx context.Context, a netip.Addr, port uint16, _ int) (Result, bool) {
+	return k.run(ctx, func(ctx context.Context, fd int, a netip.Addr, port uint16, _ int) (Result, bool) {
 		r := Result{Addr: a, Port: port, Proto: TCP, Service: ServiceName(TCP, port)}
-		for {
-			c, err := d.DialContext(ctx, "tcp", netip.AddrPortFrom(a, port).String())
-			switch {
-			case err == nil:
-				c.Close()
-				r.State, r.Reason = Open, "syn-ack"
-			case errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE):
-				// Other parts of the process hold descriptors too: wait
-				// for some to close rather than fail.
-				time.Sleep(10 * time.Millisecond)
-				continue
-			case errors.Is(err, syscall.ECONNREFUSED):
-				r.State, r.Reason = Closed, "conn-refused"
-			case errors.Is(err, syscall.EHOSTUNREACH):
-				r.State, r.Reason = Filtered, "host-unreach"
-			case errors.Is(err, syscall.ENETUNREACH):
-				r.State, r.Reason = Filtered, "net-unreach"
-			default:
-				return r, false
-			}
-			return r, true
+		err := connectSocket(ctx, fd, netip.AddrPortFrom(a, port), cfg.timeout())
+		switch {
+		case err == nil:
+			r.State, r.Reason = Open, "syn-ack"
+		case errors.Is(err, syscall.ECONNREFUSED):
+			r.State, r.Reason = Closed, "conn-refused"
+		case errors.Is(err, syscall.EHOSTUNREACH):
+			r.State, r.Reason = Filtered, "host-unreach"
+		case errors.Is(err, syscall.ENETUNREACH):
+			r.State, r.Reason = Filtered, "net-unreach"
+		default:
+			return r, false
 		}
+		return r, true
 	}, 0, Filtered)
 }
 

@@ -215,3 +215,19 @@ func TestDiscover(t *testing.T) {
 		t.Errorf("up %q, want %q", up, want)
 	}
 }
+
+// TestConnect: a connect scan of 20,000 ports with at most 256 sockets
+// open finds the lab's ports, IPv4 and IPv6.
+func TestConnect(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{})
+	ports := allPorts()[1:20001]
+	for _, target := range []string{"198.18.0.2", "2001:2::2"} {
+		rs, st := runIn(t, l, "client", targets(t, target), ports, &scan.Config{Type: scan.Connect, Parallel: 256, Seed: 1})
+		if got := openPorts(rs); !slices.Equal(got, labOpen) {
+			t.Errorf("%s: open %v, want %v (stats %+v)", target, got, labOpen, st)
+		}
+		if st.ByState["closed"] != uint64(len(ports)-len(labOpen)) {
+			t.Errorf("%s: states %v", target, st.ByState)
+		}
+	}
+}

@@ -22,7 +22,9 @@ var tlsPorts = []uint16{443, 465, 636, 853, 993, 995, 8443, 9443}
 // FTP, SMTP, MySQL), else asks in HTTP, TLS (reporting the certificate's
 // names) and Redis, and fills r.Service, r.Product, r.Version and r.Info.
 // Each attempt is bounded by timeout. It leaves r alone when nothing
-// answers in a way it knows.
+// answers in a way it knows. Its connections are the Go runtime's: call it
+// from a process that runs wholly in the target's network namespace (as
+// the CLI does), not from a goroutine of a thread locked in one.
 func DetectService(ctx context.Context, r *Result, timeout time.Duration) {
 	addr := hostPort(r.Addr, r.Port)
 	d := net.Dialer{Timeout: timeout}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"net"
 	"net/netip"
 	"os"
 	"syscall"
@@ -72,10 +71,9 @@ func runUDP(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 	// Linux sends at most one ICMP error a second to a destination after a
 	// burst of six (net.ipv4.icmp_ratelimit): retries of the silent ports
 	// come a second apart, so each finds tokens to answer with.
-	return k.run(ctx, func(ctx context.Context, a netip.Addr, port uint16, attempt int) (Result, bool) {
+	return k.run(ctx, func(ctx context.Context, fd int, a netip.Addr, port uint16, attempt int) (Result, bool) {
 		r := Result{Addr: a, Port: port, Proto: UDP, Service: ServiceName(UDP, port)}
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "udp", hostPort(a, port))
+		c, err := connectUDP(fd, netip.AddrPortFrom(a, port))
 		if err != nil {
 			return r, false
 		}
