@@ -140,7 +140,7 @@ func replyFilter(local uint32) ([]bpf.RawInstruction, error) {
 
 func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Stats, error) {
 	if sp.targets.n4 != sp.targets.Len() {
-		return Stats{}, errors.New("scan: raw scans of IPv6 targets are not supported yet; use a connect scan")
+		return Stats{}, ErrRawIPv6
 	}
 	if sp.n > 1<<36 {
 		return Stats{}, fmt.Errorf("scan: %d probes in one run: split the scan with shards", sp.n)

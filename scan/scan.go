@@ -182,6 +182,10 @@ func (s Stats) Coverage() float64 {
 // Ethernet next hop (the host itself, loopback, tunnels): use Connect.
 var ErrNeedEthernet = errors.New("scan: raw scans need an Ethernet route to the target; use a connect scan")
 
+// ErrRawIPv6 is returned by raw scans of IPv6 targets, which sonde does
+// not build yet: use Connect.
+var ErrRawIPv6 = errors.New("scan: raw scans of IPv6 targets are not supported yet; use a connect scan")
+
 // Run scans ports of targets with cfg and calls emit with each result as
 // it arrives. It returns the counters, and ctx's error when cancelled
 // (the results so far have been emitted; Stats.Next says where to
