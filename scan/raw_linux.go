@@ -78,7 +78,7 @@ func (c *connSource) close() { c.c.Close() }
 // openReplies opens the ring on the interface, or a packet socket.
 func openReplies(ifindex int, ifname string, filter []bpf.RawInstruction) (replySource, error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	h, err := capture.Open(ctx, capture.Config{Interface: ifname, Filter: filter, Snaplen: 256, RingSize: 8 << 20, RingBlocks: 32, BlockTimeout: time.Millisecond})
+	h, err := capture.Open(ctx, capture.Config{Interface: ifname, Filter: filter, Snaplen: 256, RingSize: 16 << 20, RingBlocks: 64, BlockTimeout: time.Millisecond})
 	if err == nil {
 		return &ringSource{h: h, cancel: cancel}, nil
 	}
