@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"time"
 )
 
 // Host is whether a target answered host discovery, and how.
@@ -16,11 +17,12 @@ type Host struct {
 
 // Discover finds which targets are up, as nmap's default host discovery
 // does with privileges: targets on the local segment are asked by ARP
-// (arp-response), the others are sent a TCP SYN to port 443 and a TCP ACK
-// to port 80, and any valid answer (SYN-ACK, RST, ICMP unreachable) says
-// the host is there. nmap also sends an ICMP echo and an ICMP timestamp
-// request; sonde does not yet. cfg's Seed, Rate, Retries and Timeout
-// apply; its Type is ignored. Hosts are returned in target order.
+// (arp-response, or neighbour discovery for IPv6), the others are sent an
+// ICMP echo request and an ICMP timestamp request (echo-reply,
+// timestamp-reply), then those still silent a TCP SYN to port 443 and a
+// TCP ACK to port 80, and any valid answer (SYN-ACK, RST, ICMP
+// unreachable) says the host is there. cfg's Seed, Rate, Retries and
+// Timeout apply; its Type is ignored. Hosts are returned in address order.
 func Discover(ctx context.Context, targets *Targets, cfg *Config) ([]Host, error) {
 	if cfg == nil {
 		cfg = &Config{}
@@ -42,6 +44,25 @@ func Discover(ctx context.Context, targets *Targets, cfg *Config) ([]Host, error
 		if r != "" {
 			mark(a, r)
 		}
+	}
+	if len(offLink) > 0 {
+		seed := cfg.Seed
+		if seed == 0 {
+			seed = uint64(time.Now().UnixNano())
+		}
+		pinged, err := pingHosts(ctx, offLink, sipKey{mix64(seed ^ 0x1c4d), mix64(seed ^ 0xec40)}, 1, cfg.timeout())
+		if err != nil {
+			return nil, err
+		}
+		var rest []netip.Addr
+		for _, a := range offLink {
+			if r, ok := pinged[a]; ok {
+				mark(a, r)
+			} else {
+				rest = append(rest, a)
+			}
+		}
+		offLink = rest
 	}
 	if len(offLink) > 0 {
 		t := &Targets{}

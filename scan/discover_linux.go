@@ -27,6 +27,10 @@ func splitOnLink(ctx context.Context, targets *Targets) (map[netip.Addr]string, 
 	for i := range targets.Len() {
 		a := targets.At(i)
 		rt, err := res.Path(a)
+		if errors.Is(err, route.ErrNoRoute) {
+			onLink[a] = "" // unreachable: down
+			continue
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("scan: %w", err)
 		}

@@ -2,6 +2,7 @@ package scan_test
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"slices"
 	"sync"
@@ -229,5 +230,27 @@ func TestConnect(t *testing.T) {
 		if st.ByState["closed"] != uint64(len(ports)-len(labOpen)) {
 			t.Errorf("%s: states %v", target, st.ByState)
 		}
+	}
+}
+
+// TestDiscoverBeyondRouters: behind routers, hosts answer the ICMP echo;
+// a silent address is down.
+func TestDiscoverBeyondRouters(t *testing.T) {
+	l := labtest.New(t, "chain", lab.Options{Routers: 2, NoServices: true})
+	var hosts []scan.Host
+	var err error
+	l.Do("client", func() {
+		hosts, err = scan.Discover(context.Background(), targets(t, "198.18.200.1", "198.18.2.1", "198.18.2.77"), &scan.Config{Seed: 1, Timeout: 300 * time.Millisecond})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range hosts {
+		got = append(got, fmt.Sprintf("%s %v %s", h.Addr, h.Up, h.Reason))
+	}
+	want := []string{"198.18.2.1 true echo-reply", "198.18.2.77 false no-response", "198.18.200.1 true echo-reply"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
