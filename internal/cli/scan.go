@@ -46,7 +46,7 @@ type scanFlags struct {
 	jsonOut                bool
 	all                    bool
 	reason                 bool
-	resume                 string
+	resume, resumeFile     string
 	timeout                time.Duration
 	timing                 string
 	noResolve              bool
@@ -121,6 +121,7 @@ Ctrl-C writes what was found and a file to --resume from.`,
 	fl.BoolVar(&f.all, "all", false, "also report closed and unanswered ports")
 	fl.BoolVar(&f.reason, "reason", false, "show why each port is in its state (nmap's --reason)")
 	fl.StringVar(&f.resume, "resume", "", "continue the interrupted scan saved in FILE")
+	fl.StringVar(&f.resumeFile, "resume-file", "sonde-scan.resume", "where an interrupted scan saves its state")
 	fl.Var(secondsFlag{&f.timeout}, "timeout", "wait at most this long for replies after each pass (default 1s)")
 	fl.StringVarP(&f.timing, "timing", "T", "", "nmap's -T0…-T5, accepted and mapped to --rate")
 	fl.BoolVarP(&f.noResolve, "no-resolve", "n", false, "never resolve addresses to names (sonde never does; for nmap's habit)")

@@ -255,7 +255,7 @@ func executeScan(ctx context.Context, e *env, f *scanFlags, p *scanPlan, resumed
 	}
 	writeSummary(e.stderr, phases, p.targets.Len(), elapsed)
 	if interrupted {
-		file := "sonde-scan.resume"
+		file := f.resumeFile
 		if f.resume != "" {
 			file = f.resume
 		}
@@ -283,9 +283,9 @@ func savedArgs(args []string, seed uint64) []string {
 		a := args[i]
 		switch {
 		case i == 0 && a == "scan":
-		case a == "--resume" || a == "--seed":
+		case a == "--resume" || a == "--seed" || a == "--resume-file":
 			i++
-		case strings.HasPrefix(a, "--resume=") || strings.HasPrefix(a, "--seed="):
+		case strings.HasPrefix(a, "--resume=") || strings.HasPrefix(a, "--seed=") || strings.HasPrefix(a, "--resume-file="):
 		default:
 			out = append(out, a)
 		}

@@ -205,3 +205,25 @@ func TestScanUDP(t *testing.T) {
 		}
 	}
 }
+
+// TestScanResume: a scan interrupted by SIGINT prints what it found and
+// writes a resume file; --resume finishes it, and together they find
+// every open port.
+func TestScanResume(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "r.resume")
+	r := l.Command("client", "timeout", "-s", "INT", "0.15", labtest.Binary(t), "scan", "-Pn", "-p-", "--rate", "100000", "--max-rate", "100000", "--seed", "4", "--resume-file", file, "198.18.0.2")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "--resume "+file) { // timeout(1) exits 124 for it
+		t.Fatalf("interrupted scan: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	r2 := l.Sonde("client", "scan", "--resume", file)
+	if r2.Code != 0 {
+		t.Fatalf("resumed: %d %s", r2.Code, r2.Stderr)
+	}
+	for _, p := range []string{"21", "22", "25", "80", "443", "3306", "8080"} {
+		if !regexp.MustCompile(`(?m)^` + p + `/tcp +open`).MatchString(r2.Stdout) {
+			t.Errorf("resumed scan lacks %s/tcp open:\n%s", p, r2.Stdout)
+		}
+	}
+}
