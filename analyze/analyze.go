@@ -212,11 +212,12 @@ func (a *Analyzer) Add(data []byte, ts time.Time, wireLen int, link layers.LinkT
 	fp.length = uint64(wireLen)
 	a.io.add(fp.rel, fp.length)
 
-	a.path = a.dec.walk(data, link, &fp, &a.app, a.path)
+	a.path = a.dec.walk(data, link, &fp, a.path)
+	stream := a.account(&fp)
 	if a.phs != nil {
+		a.path = appProto(a.path, &fp, stream, &a.app)
 		a.phs.add(a.path, fp.length)
 	}
-	a.account(&fp)
 }
 
 func tcpFlags(t *layers.TCP) uint8 {
@@ -237,8 +238,10 @@ func tcpFlags(t *layers.TCP) uint8 {
 }
 
 // account updates the conversation and endpoint tables, follow and the
-// application summaries.
-func (a *Analyzer) account(fp *flowPacket) {
+// application summaries. It returns the TCP stream of the innermost
+// transport header, or -1.
+func (a *Analyzer) account(fp *flowPacket) int {
+	lastStream := -1
 	for _, e := range fp.eth[:fp.nEth] {
 		a.update(0, endpointKey{addr: e[0]}, endpointKey{addr: e[1]}, 0, fp)
 	}
@@ -255,6 +258,9 @@ func (a *Analyzer) account(fp *flowPacket) {
 		switch r.kind {
 		case TCP:
 			stream, fromA := a.tcp.stream(r)
+			if last {
+				lastStream = stream
+			}
 			a.update(3, r.src, r.dst, uint32(stream)+1, fp)
 			if a.fol != nil && stream == a.fol.stream {
 				a.fol.add(r)
@@ -269,6 +275,7 @@ func (a *Analyzer) account(fp *flowPacket) {
 			}
 		}
 	}
+	return lastStream
 }
 
 func (a *Analyzer) update(i int, src, dst endpointKey, stream uint32, fp *flowPacket) {

@@ -85,7 +85,9 @@ func TestConversationsOfSyntheticFlows(t *testing.T) {
 	}
 }
 
-func TestClientHello(t *testing.T) {
+// clientHelloRecord returns a TLS record with a ClientHello for
+// example.com offering h2 and http/1.1.
+func clientHelloRecord() []byte {
 	// A ClientHello with SNI "example.com" and ALPN h2, http/1.1.
 	ext := func(typ uint16, body []byte) []byte {
 		return append([]byte{byte(typ >> 8), byte(typ), byte(len(body) >> 8), byte(len(body))}, body...)
@@ -105,6 +107,11 @@ func TestClientHello(t *testing.T) {
 	hs := append([]byte{1, 0, byte(len(body) >> 8), byte(len(body))}, body...)
 	rec := append([]byte{22, 3, 1, byte(len(hs) >> 8), byte(len(hs))}, hs...)
 
+	return rec
+}
+
+func TestClientHello(t *testing.T) {
+	rec := clientHelloRecord()
 	a := analyze.New(analyze.Config{TLS: true, Hierarchy: true})
 	p := tcpFrameTLS(t, rec)
 	a.Add(p, time.Unix(0, 0), len(p), layers.LinkTypeEthernet)

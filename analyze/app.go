@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gopacket/gopacket"
@@ -55,10 +55,12 @@ type appStats struct {
 	dnsIndex map[string]int // name + "\x00" + type
 	dnsRows  []DNSQuestion
 	dnsKey   []byte
+	ansBuf   []byte
 
 	httpIndex   map[string]int // method SP host SP path
 	httpRows    []HTTPRequest
-	httpPending map[int]int // TCP stream → last request row
+	httpPending map[int]int         // TCP stream → last request row
+	httpBody    map[int]httpMessage // TCP stream → the message in progress
 	httpKey     []byte
 
 	tlsIndex map[string]int // sni + "\x00" + alpn joined by ","
@@ -74,6 +76,7 @@ func (s *appStats) init(cfg Config) {
 	s.dnsIndex = make(map[string]int)
 	s.httpIndex = make(map[string]int)
 	s.httpPending = make(map[int]int)
+	s.httpBody = make(map[int]httpMessage)
 	s.tlsIndex = make(map[string]int)
 }
 
@@ -112,29 +115,134 @@ func isTLSRecord(p []byte) bool {
 }
 
 // classify names the application protocol of a payload for the hierarchy,
-// or protoNone for TCP segments that continue a message.
-func (s *appStats) classify(fp *l4Rec) proto {
+// or protoNone for a TCP segment inside a message that a later segment
+// completes. As tshark, an HTTP response whose body spans segments counts
+// as http in the segment that completes it.
+func (s *appStats) classify(fp *l4Rec, stream int) proto {
 	p := fp.payload
 	if fp.src.port == 53 || fp.dst.port == 53 {
 		if fp.kind == UDP && len(p) >= 12 || fp.kind == TCP && len(p) >= 14 {
 			return protoDNS
 		}
 	}
-	if fp.kind == TCP {
-		if isHTTPPort(fp.src.port) || isHTTPPort(fp.dst.port) {
-			if isHTTPStart(p) {
-				return protoHTTP
-			}
-			return protoNone
+	if fp.kind != TCP {
+		return protoData
+	}
+	switch {
+	case isHTTPPort(fp.src.port) || isHTTPPort(fp.dst.port):
+		return s.httpSegment(stream, p)
+	case isTLSPort(fp.src.port) || isTLSPort(fp.dst.port):
+		if isTLSRecord(p) {
+			return protoTLS
 		}
-		if isTLSPort(fp.src.port) || isTLSPort(fp.dst.port) {
-			if isTLSRecord(p) {
-				return protoTLS
-			}
-			return protoNone
-		}
+		return protoNone
+	case fp.src.port == 22 || fp.dst.port == 22:
+		return protoSSH
 	}
 	return protoData
+}
+
+// httpMessage is the part of an HTTP message still to come on a stream.
+type httpMessage struct {
+	head    bool // the head is not complete yet
+	chunked bool // Transfer-Encoding: chunked, ending with a zero-size chunk
+	cl      int  // Content-Length, once seen
+	left    int  // body bytes still to come
+}
+
+var lastChunk = []byte("0\r\n\r\n")
+
+// httpSegment follows HTTP messages on a stream: the segment that completes
+// a message (its head, or the last byte of its Content-Length body) is
+// http, as in tshark's reassembly.
+func (s *appStats) httpSegment(stream int, p []byte) proto {
+	st, ok := s.httpBody[stream]
+	if !ok {
+		if !isHTTPStart(p) {
+			return protoNone
+		}
+		st = httpMessage{head: true}
+	}
+	if st.head {
+		head, body, complete := bytes.Cut(p, []byte("\r\n\r\n"))
+		if n := contentLength(head); n > 0 {
+			st.cl = n
+		}
+		if isChunked(head) {
+			st.chunked = true
+		}
+		if !complete {
+			if stream >= 0 {
+				s.httpBody[stream] = st
+			}
+			return protoNone
+		}
+		st.head = false
+		st.left = st.cl - len(body)
+		if st.chunked {
+			st.left = 1
+			if bytes.HasSuffix(body, lastChunk) {
+				st.left = 0
+			}
+		}
+	} else if st.chunked {
+		if bytes.HasSuffix(p, lastChunk) {
+			st.left = 0
+		}
+	} else {
+		st.left -= len(p)
+	}
+	if st.left > 0 && stream >= 0 {
+		s.httpBody[stream] = st
+		return protoNone
+	}
+	delete(s.httpBody, stream)
+	return protoHTTP
+}
+
+// isChunked reports whether a message head says Transfer-Encoding: chunked.
+func isChunked(head []byte) bool {
+	for len(head) > 0 {
+		var line []byte
+		line, head, _ = bytes.Cut(head, []byte("\r\n"))
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if ok && bytes.EqualFold(k, []byte("transfer-encoding")) && containsFold(v, []byte("chunked")) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains sub, ignoring ASCII case,
+// without allocating.
+func containsFold(s, sub []byte) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if bytes.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// contentLength returns the Content-Length of a message head, or 0.
+func contentLength(head []byte) int {
+	for len(head) > 0 {
+		var line []byte
+		line, head, _ = bytes.Cut(head, []byte("\r\n"))
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if !ok || !bytes.EqualFold(k, []byte("content-length")) {
+			continue
+		}
+		n := 0
+		for _, c := range bytes.TrimSpace(v) {
+			if c < '0' || c > '9' || n > 1<<40 {
+				return 0
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	return 0
 }
 
 func (s *appStats) udpPayload(fp *l4Rec) {
@@ -187,25 +295,52 @@ func (s *appStats) dnsMessage(p []byte) {
 	r.Responses++
 	r.RCode = s.dns.ResponseCode.String()
 	for _, an := range s.dns.Answers {
-		var v string
+		v := s.ansBuf[:0]
 		switch {
 		case an.IP != nil:
-			v = an.IP.String()
+			ip, ok := netip.AddrFromSlice(an.IP)
+			if !ok {
+				continue
+			}
+			v = ip.Unmap().AppendTo(v)
 		case len(an.CNAME) > 0:
-			v = string(an.CNAME)
+			v = append(v, an.CNAME...)
 		case len(an.PTR) > 0:
-			v = string(an.PTR)
+			v = append(v, an.PTR...)
 		case len(an.NS) > 0:
-			v = string(an.NS)
+			v = append(v, an.NS...)
 		case len(an.MX.Name) > 0:
-			v = string(an.MX.Name)
+			v = append(v, an.MX.Name...)
 		default:
 			continue
 		}
-		if len(r.Answers) < maxAnswers && !slices.Contains(r.Answers, v) {
-			r.Answers = append(r.Answers, v)
+		s.ansBuf = v
+		if len(r.Answers) < maxAnswers && !containsBytes(r.Answers, v) {
+			r.Answers = append(r.Answers, string(v))
 		}
 	}
+}
+
+// containsBytes reports whether list holds b, without converting b.
+func containsBytes(list []string, b []byte) bool {
+	for _, s := range list {
+		if s == string(b) {
+			return true
+		}
+	}
+	return false
+}
+
+// fields2 returns the first two space-separated fields of line.
+func fields2(line []byte) (a, b []byte, ok bool) {
+	line = bytes.TrimLeft(line, " ")
+	a, rest, ok := bytes.Cut(line, []byte(" "))
+	if !ok {
+		return nil, nil, false
+	}
+	rest = bytes.TrimLeft(rest, " ")
+	b, _, _ = bytes.Cut(rest, []byte(" "))
+	return a, b, len(a) > 0 && len(b) > 0
 }
 
 func (s *appStats) httpMessage(stream int, p []byte) {
@@ -215,13 +350,19 @@ func (s *appStats) httpMessage(stream int, p []byte) {
 	line, rest, _ := bytes.Cut(p, []byte("\r\n"))
 	if bytes.HasPrefix(line, []byte("HTTP/1.")) {
 		i, ok := s.httpPending[stream]
-		f := bytes.Fields(line)
-		if !ok || len(f) < 2 {
+		_, status, okf := fields2(line)
+		if !ok || !okf {
 			return
 		}
-		code, err := strconv.Atoi(string(f[1]))
-		if err != nil {
+		if len(status) != 3 {
 			return
+		}
+		code := 0
+		for _, c := range status {
+			if c < '0' || c > '9' {
+				return
+			}
+			code = code*10 + int(c-'0')
 		}
 		r := &s.httpRows[i]
 		if r.Status == nil {
@@ -233,11 +374,10 @@ func (s *appStats) httpMessage(stream int, p []byte) {
 		delete(s.httpPending, stream)
 		return
 	}
-	f := bytes.Fields(line)
-	if len(f) < 2 {
+	method, path, ok := fields2(line)
+	if !ok {
 		return
 	}
-	method, path := f[0], f[1]
 	var host []byte
 	for len(rest) > 0 {
 		var h []byte

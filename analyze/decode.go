@@ -94,8 +94,9 @@ func (d *decoder) layer(t gopacket.LayerType) gopacket.DecodingLayer {
 }
 
 // walk decodes a packet into fp and returns its protocol path for the
-// hierarchy (reusing path's storage), named as tshark names protocols.
-func (d *decoder) walk(data []byte, link layers.LinkType, fp *flowPacket, app *appStats, path []proto) []proto {
+// hierarchy (reusing path's storage), named as tshark names protocols, up
+// to the transport layer; appProto names what follows.
+func (d *decoder) walk(data []byte, link layers.LinkType, fp *flowPacket, path []proto) []proto {
 	path = path[:0]
 	t := firstLayer(data, link)
 	if t == layers.LayerTypeIPv4 || t == layers.LayerTypeIPv6 {
@@ -181,11 +182,6 @@ func (d *decoder) walk(data []byte, link layers.LinkType, fp *flowPacket, app *a
 			r.src.addr, r.dst.addr = lastIP.src, lastIP.dst
 			fp.l4[fp.nL4] = r
 			fp.nL4++
-			if next == gopacket.LayerTypeZero && len(r.payload) > 0 {
-				if p := app.classify(&fp.l4[fp.nL4-1]); p != protoNone {
-					path = append(path, p)
-				}
-			}
 		}
 		t, data = next, payload
 		if t == layers.LayerTypeIPv6Fragment {
@@ -195,6 +191,24 @@ func (d *decoder) walk(data []byte, link layers.LinkType, fp *flowPacket, app *a
 			}
 			t, data = layers.IPProtocol(data[0]).LayerType(), data[8:]
 		}
+	}
+	return path
+}
+
+// appProto appends to path the application protocol of the packet's
+// innermost transport payload, when the path ends with its transport
+// layer. stream is that transport's TCP stream number (or -1).
+func appProto(path []proto, fp *flowPacket, stream int, app *appStats) []proto {
+	n := len(path)
+	if n == 0 || fp.nL4 == 0 || (path[n-1] != protoTCP && path[n-1] != protoUDP) {
+		return path
+	}
+	r := &fp.l4[fp.nL4-1]
+	if len(r.payload) == 0 {
+		return path
+	}
+	if p := app.classify(r, stream); p != protoNone {
+		path = append(path, p)
 	}
 	return path
 }

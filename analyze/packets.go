@@ -58,7 +58,16 @@ func (p *PacketWriter) Add(data []byte, ts time.Time, wireLen int, link layers.L
 		wireLen = len(data)
 	}
 	var fp flowPacket
-	p.path = p.dec.walk(data, link, &fp, &p.app, p.path)
+	p.path = p.dec.walk(data, link, &fp, p.path)
+	streams := [maxHops]int{-1, -1, -1, -1}
+	for i := range fp.nL4 {
+		if fp.l4[i].kind == TCP {
+			streams[i], _ = p.tcp.stream(&fp.l4[i])
+		}
+	}
+	if fp.nL4 > 0 {
+		p.path = appProto(p.path, &fp, streams[fp.nL4-1], &p.app)
+	}
 	row := PacketRow{Time: ts, FrameLen: int32(wireLen), CapLen: int32(len(data)), TCPStream: -1}
 	p.key = p.key[:0]
 	for i, pr := range p.path {
@@ -85,8 +94,7 @@ func (p *PacketWriter) Add(data []byte, ts time.Time, wireLen int, link layers.L
 		row.SrcPort, row.DstPort = int32(r.src.port), int32(r.dst.port)
 		row.PayloadLen = int32(len(r.payload))
 		if r.kind == TCP {
-			stream, _ := p.tcp.stream(r)
-			row.TCPStream = int64(stream)
+			row.TCPStream = int64(streams[0])
 			row.TCPFlags = int32(r.flags)
 		}
 	}

@@ -25,6 +25,7 @@ const (
 	protoGRE
 	protoVXLAN
 	protoGeneve
+	protoSSH
 )
 
 var protoNames = [...]string{
@@ -32,7 +33,7 @@ var protoNames = [...]string{
 	protoVLAN: "vlan", protoQinQ: "ieee8021ad", protoARP: "arp", protoIP: "ip", protoIPv6: "ipv6",
 	protoICMP: "icmp", protoICMPv6: "icmpv6", protoTCP: "tcp", protoUDP: "udp",
 	protoDNS: "dns", protoHTTP: "http", protoTLS: "tls", protoData: "data",
-	protoGRE: "gre", protoVXLAN: "vxlan", protoGeneve: "geneve",
+	protoGRE: "gre", protoVXLAN: "vxlan", protoGeneve: "geneve", protoSSH: "ssh",
 }
 
 // ProtocolNode is a node of the protocol hierarchy (tshark -z io,phs): the

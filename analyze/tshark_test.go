@@ -163,7 +163,7 @@ func tsharkEpRows(lines []string) []string {
 // paths made of them are compared.
 var ourProtocols = map[string]bool{"eth": true, "sll": true, "null": true, "vlan": true, "ieee8021ad": true,
 	"arp": true, "ip": true, "ipv6": true, "icmp": true, "icmpv6": true, "tcp": true, "udp": true, "dns": true,
-	"gre": true, "vxlan": true, "geneve": true}
+	"gre": true, "vxlan": true, "geneve": true, "http": true, "tls": true}
 
 func phsFlat(nodes []*analyze.ProtocolNode, prefix string, out map[string]string) {
 	for _, n := range nodes {
@@ -201,6 +201,7 @@ func tsharkPHS(lines []string) map[string]string {
 func TestAgainstTshark(t *testing.T) {
 	tshark := requireTshark(t)
 	files, _ := filepath.Glob("testdata/*/*.pcap*")
+	files = append(files, "testdata/mix.pcap")
 	if len(files) < 40 {
 		t.Fatalf("%d test captures, want the whole corpus", len(files))
 	}

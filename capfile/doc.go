@@ -14,8 +14,9 @@
 // Such errors are *FormatError values and match ErrTruncated or ErrCorrupt
 // with errors.Is. The reader never panics on input (it is fuzzed).
 //
-// Writer writes pcap; NgWriter writes pcapng with a section header,
-// interface descriptions (name, link type, snap length) and packet comments.
+// Writer writes either format: pcap (microsecond or nanosecond timestamps),
+// or pcapng with a section header, interface descriptions (name, link type,
+// snap length, comment) and packet comments.
 //
 // # Privileges
 //
@@ -23,7 +24,6 @@
 //
 // # Concurrency
 //
-// A Reader, Writer or NgWriter is not safe for concurrent use; use one per
-// goroutine. Data returned by ZeroCopyReadPacketData is valid until the next
+// A Reader or Writer is not safe for concurrent use; use one per goroutine. Data returned by ZeroCopyReadPacketData is valid until the next
 // read call.
 package capfile

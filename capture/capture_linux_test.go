@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"sonde/capture"
+	"sonde/filter"
 )
 
 // inNewNetns moves the calling test goroutine, locked to its thread for good,
@@ -295,5 +296,32 @@ func TestCaptureDropsCounted(t *testing.T) {
 	got, _ := readUntil(t, h, 1, func(data []byte, _ capture.CaptureInfo) bool { return udpToPort(data) == 9999 })
 	if got != 1 {
 		t.Error("nothing readable from the full ring")
+	}
+}
+
+// TestCaptureCompiledFilter attaches a program compiled from a pcap-filter
+// expression by package filter.
+func TestCaptureCompiledFilter(t *testing.T) {
+	inNewNetns(t)
+	prog, err := filter.Compile("udp dst port 9999 and greater 100", filter.LinkTypeEthernet, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := prog.RawInstructions()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	h, err := capture.Open(ctx, capture.Config{Interface: "lo", Filter: raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	sendUDP(t, 9999, 20, 10)  // too small: 52-byte frames
+	sendUDP(t, 9999, 20, 200) // pass
+	sendUDP(t, 9998, 20, 200) // wrong port
+	matched, other := readUntil(t, h, 21, func(data []byte, ci capture.CaptureInfo) bool {
+		return udpToPort(data) == 9999 && ci.Length > 100 && prog.Match(data, ci.Length)
+	})
+	if matched != 20 || other != 0 {
+		t.Errorf("kernel passed %d matching packets and %d others, want 20 and 0", matched, other)
 	}
 }

@@ -249,6 +249,15 @@ func (f *tcpFlow) next(g *gen) (bool, error) {
 			n = max(n, 6)
 			payload = []byte{23, 3, 3, byte((n - 5) >> 8), byte(n - 5)}
 			n -= 5
+		case f.sport == 22:
+			// The version banner first, then one SSH binary packet per
+			// segment (RFC 4253 4.2, 6).
+			if f.step == 5 {
+				payload = []byte("SSH-2.0-OpenSSH_9.2\r\n")
+			}
+			n = max(n-len(payload), 6)
+			payload = append(payload, 0, 0, byte((n-4)>>8), byte(n-4), 4)
+			n -= 5
 		}
 		payload = append(payload, filler[:n]...)
 		if err := f.packet(g, false, "PA", payload); err != nil {

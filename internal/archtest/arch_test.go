@@ -39,6 +39,7 @@ var layers = map[string][]string{
 	"trace":             {"packet", "rawsock", "route", "probe", "geo"},
 	"scan":              {"packet", "rawsock", "route", "probe", "capture", "filter"},
 	"report":            {"analyze", "geo", "packet"},
+	"bench/gen":         {"capfile", "packet"}, // a tool of the benchmarks, above no layer
 }
 
 // pure packages never make a syscall, start a goroutine or read a clock.

@@ -62,7 +62,7 @@ func (d *demo) sonde(ctx context.Context, node string, args ...string) error {
 	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Dir = d.dir // files the demo writes and reads are relative to it
 	cmd.Stdout, cmd.Stderr = d.out, d.out
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cmd.Env = append(os.Environ(), "NO_COLOR=1", labEnv+"="+d.lab.ID)
 	if err := d.lab.Node(node).Run(cmd); err != nil {
 		return fmt.Errorf("sonde %s in %s: %w", args[0], node, err)
 	}

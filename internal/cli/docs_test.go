@@ -146,6 +146,7 @@ func TestDocs(t *testing.T) {
 	files, _ := filepath.Glob("../../docs/*.md")
 	files = append(files, "../../README.md")
 	update := os.Getenv("SONDE_DOCS_UPDATE") == "1"
+	t.Setenv("TZ", "UTC") // timestamps in the docs are in UTC
 	ran := 0
 	for _, file := range files {
 		data, err := os.ReadFile(file)
@@ -154,7 +155,7 @@ func TestDocs(t *testing.T) {
 		}
 		src := string(data)
 		blocks := parseDocBlocks(t, file, src)
-		var edits []string // new bodies, when updating
+		var edits []string // new bodies, when updating; "" for a block that did not run
 		for _, b := range blocks {
 			var got strings.Builder
 			t.Run(fmt.Sprintf("%s:%d", filepath.Base(file), b.line), func(t *testing.T) {
@@ -184,7 +185,11 @@ func TestDocs(t *testing.T) {
 			prev := 0
 			for i, b := range blocks {
 				out.WriteString(src[prev:b.start])
-				out.WriteString(edits[i])
+				if edits[i] == "" { // filtered out by -run: keep it as it is
+					out.WriteString(src[b.start:b.end])
+				} else {
+					out.WriteString(edits[i])
+				}
 				prev = b.end
 			}
 			out.WriteString(src[prev:])

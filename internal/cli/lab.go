@@ -35,6 +35,10 @@ Practise on it, not on networks you do not own.`,
 	return cmd
 }
 
+// labEnv names the environment variable that tells a command run by the
+// lab (lab exec, lab demo) which lab it runs in.
+const labEnv = "SONDE_LAB"
+
 // labFlags are the flags that shape a built-in topology.
 type labFlags struct {
 	routers, hosts int
@@ -310,6 +314,9 @@ func newLabExecCmd(e *env) *cobra.Command {
 			if err != nil {
 				return asUsage(err)
 			}
+			// Tell the command it runs in a lab (scan allows the lab's
+			// benchmarking range there).
+			os.Setenv(labEnv, info.ID)
 			argv := args[1:]
 			if argv[0] == "sonde" {
 				if self, err := os.Executable(); err == nil {

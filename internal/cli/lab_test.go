@@ -16,13 +16,13 @@ import (
 	"sonde/lab/labtest"
 )
 
-func sondeNamespaces() []string {
-	p, _ := filepath.Glob("/run/netns/sonde-*")
+// labNamespaces returns the published namespaces of the lab called id.
+func labNamespaces(id string) []string {
+	p, _ := filepath.Glob("/run/netns/sonde-" + id + "-*")
 	return p
 }
 
 func TestLabBadInputIsExit2AndCreatesNothing(t *testing.T) {
-	before := sondeNamespaces()
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -37,14 +37,16 @@ func TestLabBadInputIsExit2AndCreatesNothing(t *testing.T) {
 		{[]string{"lab", "up", "pair", "--loss-at", "nobody=5"}, `no node "nobody"`},
 		{[]string{"lab", "up", "pair", "--routers", "x"}, "invalid argument"},
 	} {
-		code, _, stderr := run(t, tc.args...)
+		// Named, so that what it might create can be looked for while
+		// other tests build labs of their own.
+		code, _, stderr := run(t, append(tc.args, "--name", "badinput")...)
 		lines := strings.Split(strings.TrimSpace(stderr), "\n")
-		if code != ExitUsage || !strings.Contains(lines[0], tc.want) || len(lines) > 2 {
+		if code != ExitUsage || !strings.Contains(lines[0], tc.want) || len(lines) != 1 {
 			t.Errorf("sonde %s: exit %d, stderr %q; want exit 2 and one line with %q", strings.Join(tc.args, " "), code, stderr, tc.want)
 		}
-	}
-	if after := sondeNamespaces(); len(after) != len(before) {
-		t.Errorf("bad input created namespaces: %v", after)
+		if left := labNamespaces("badinput"); len(left) > 0 {
+			t.Errorf("sonde %s created %v", strings.Join(tc.args, " "), left)
+		}
 	}
 }
 
@@ -194,7 +196,6 @@ func TestLabWithoutPrivileges(t *testing.T) {
 		}
 		return out.String(), errb.String(), code
 	}
-	before := sondeNamespaces()
 	out, errs, code := asNobody("lab", "demo")
 	if code != 0 || !strings.Contains(out, "the lab is torn down") {
 		t.Errorf("lab demo as nobody through a user namespace: exit %d\n%s\n%s", code, out, errs)
@@ -202,7 +203,7 @@ func TestLabWithoutPrivileges(t *testing.T) {
 
 	// A user namespace whose own children are capped at zero stands for a
 	// kernel that refuses user namespaces.
-	cmd := exec.Command("sh", "-c", "echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --reuid 65534 --regid 65534 --clear-groups "+bin+" lab up pair")
+	cmd := exec.Command("sh", "-c", "echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --reuid 65534 --regid 65534 --clear-groups "+bin+" lab up pair --name nouserns")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER,
 		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 65536}},
 		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 65536}}, GidMappingsEnableSetgroups: true}
@@ -217,8 +218,8 @@ func TestLabWithoutPrivileges(t *testing.T) {
 	if code != ExitUsage || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, "needs root, or user namespaces") {
 		t.Errorf("lab up as nobody without user namespaces: exit %d, stderr %q; want 2 and one line", code, errs)
 	}
-	if after := sondeNamespaces(); len(after) != len(before) {
-		t.Errorf("namespaces before %v, after %v", before, after)
+	if left := labNamespaces("nouserns"); len(left) > 0 {
+		t.Errorf("created %v", left)
 	}
 }
 

@@ -1,6 +1,3 @@
-// Package cli is sonde's command line: the only code that knows flags,
-// output formats, colours and exit codes. Each subcommand registers itself
-// from its own file through register.
 package cli
 
 import (
@@ -99,10 +96,10 @@ func report(w io.Writer, cmd *cobra.Command, err error) int {
 	case errors.As(err, &status):
 		return int(status)
 	case errors.As(err, &ue) || isCobraUsage(err):
-		fmt.Fprintf(w, "sonde: %s\n", msg)
 		if cmd != nil && isCobraUsage(err) {
-			fmt.Fprintf(w, "Run '%s --help' for usage.\n", cmd.CommandPath())
+			msg += " (see " + cmd.CommandPath() + " --help)"
 		}
+		fmt.Fprintf(w, "sonde: %s\n", msg)
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(w, "sonde: interrupted\n")

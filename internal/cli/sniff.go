@@ -36,6 +36,7 @@ func demoSniffStart(ctx context.Context, d *demo) error {
 	args := []string{"sniff", "-i", "eth0", "-w", file}
 	fmt.Fprintf(d.out, "%s$ sonde %s &\n", d.lab.Topology.Client, quoteArgs(args))
 	cmd := exec.Command(self, args...)
+	cmd.Env = append(os.Environ(), labEnv+"="+d.lab.ID)
 	cmd.Dir = d.dir
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -9,22 +9,63 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"sonde/lab"
 	"sonde/lab/labtest"
 )
 
+// settled runs a function once per lab.
+var settled onceEach
+
+type onceEach struct {
+	mu   sync.Mutex
+	done map[string]bool
+}
+
+func (o *onceEach) Do(key string, f func()) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.done == nil {
+		o.done = map[string]bool{}
+	}
+	if !o.done[key] {
+		o.done[key] = true
+		f()
+	}
+}
+
 // txPackets reads the client's eth0 transmit counter, to prove that a
-// command sent nothing.
+// command sent nothing. It reads /proc/net/dev, which shows the reading
+// process's network namespace (/sys/class/net shows the namespace that
+// mounted sysfs: the host's).
 func txPackets(t *testing.T, l *labtest.Lab) int {
 	t.Helper()
-	r := l.Command("client", "cat", "/sys/class/net/eth0/statistics/tx_packets")
-	n, err := strconv.Atoi(strings.TrimSpace(r.Stdout))
-	if err != nil {
-		t.Fatalf("tx_packets: %q %v", r.Stdout, err)
+	settled.Do(l.ID, func() {
+		// A new interface sends its IPv6 multicast listener reports in
+		// the first second or so: let them pass before counting.
+		time.Sleep(1500 * time.Millisecond)
+	})
+	r := l.Command("client", "cat", "/proc/net/dev")
+	for _, line := range strings.Split(r.Stdout, "\n") {
+		name, counters, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || name != "eth0" {
+			continue
+		}
+		f := strings.Fields(counters)
+		if len(f) < 10 {
+			break
+		}
+		n, err := strconv.Atoi(f[9]) // transmit packets
+		if err != nil {
+			break
+		}
+		return n
 	}
-	return n
+	t.Fatalf("no eth0 counters in the client's /proc/net/dev:\n%s", r.Stdout)
+	return 0
 }
 
 func TestSRBadInputSendsNothing(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -14,8 +15,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gopacket/gopacket/layers"
+
 	"sonde/analyze"
 	"sonde/capfile"
+	"sonde/filter"
+	"sonde/geo"
 )
 
 func init() { register(newStatsCmd) }
@@ -30,6 +35,8 @@ type statsFlags struct {
 	parquetFlows    string
 	parquetPackets  string
 	json            bool
+	filter          string
+	geo             bool
 }
 
 func newStatsCmd(e *env) *cobra.Command {
@@ -48,7 +55,8 @@ one table after another, formatted as tshark prints them:
   --dns, --http, --tls   DNS questions and answers, HTTP requests, TLS server names
 
 Without any of them it prints the number of packets, bytes and the duration.
-FILE "-" reads the capture from standard input.
+FILE "-" reads the capture from standard input. --filter counts only the
+packets that a tcpdump-style filter expression accepts.
 A damaged file is read up to the damage: the statistics of what was read are
 printed, then the error, and the exit code is 1.`,
 		Example: `  sonde stats --conv tcp --phs capture.pcap
@@ -72,6 +80,8 @@ printed, then the error, and the exit code is 1.`,
 	fl.StringVar(&f.parquetFlows, "parquet-flows", "", "also write every conversation to `OUT` as Parquet")
 	fl.StringVar(&f.parquetPackets, "parquet-packets", "", "also write one row per packet to `OUT` as Parquet")
 	fl.BoolVar(&f.json, "json", false, "print JSON lines instead of tables")
+	fl.StringVarP(&f.filter, "filter", "f", "", "count only packets matching the pcap-filter `EXPR` (as tcpdump's)")
+	fl.BoolVar(&f.geo, "geo", false, "with --endpoints ip/ipv6: country and AS of each address, from the geo databases (see sonde geo)")
 	return cmd
 }
 
@@ -112,6 +122,13 @@ func statsConfig(f *statsFlags) (analyze.Config, []analyze.Kind, []analyze.Kind,
 		return cfg, nil, nil, usagef("--io: interval %v out of range (at least 1us)", f.io)
 	}
 	cfg.Interval = f.io
+	if f.geo {
+		dbs, err := geo.OpenDefault(nil)
+		if err != nil {
+			return cfg, nil, nil, err
+		}
+		cfg.Locator = geoLocator{geo.NewEnricher(dbs...)}
+	}
 	if f.follow != "" {
 		proto, num, ok := strings.Cut(f.follow, ",")
 		n, err := strconv.Atoi(num)
@@ -143,6 +160,10 @@ func runStats(cmd *cobra.Command, e *env, f *statsFlags, name string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
+	match, err := statsFilter(f.filter, r.LinkType())
+	if err != nil {
+		return err
+	}
 	a := analyze.New(cfg)
 	var pw *analyze.PacketWriter
 	var pout *os.File
@@ -166,6 +187,9 @@ func runStats(cmd *cobra.Command, e *env, f *statsFlags, name string) error {
 		if err != nil {
 			readErr = err
 			break
+		}
+		if match != nil && !match(data, ci) {
+			continue
 		}
 		a.Add(data, ci.Timestamp, ci.Length, ci.LinkType)
 		if pw != nil {
@@ -211,6 +235,37 @@ func runStats(cmd *cobra.Command, e *env, f *statsFlags, name string) error {
 	return nil
 }
 
+// statsFilter compiles a pcap-filter expression for the file's link type
+// (a bad expression is a usage error) and returns a matcher that compiles it
+// again for packets of other link types (pcapng interfaces may differ).
+// Packets of a link type the compiler does not know never match.
+func statsFilter(expr string, first layers.LinkType) (func([]byte, capfile.CaptureInfo) bool, error) {
+	if expr == "" {
+		return nil, nil
+	}
+	progs := map[layers.LinkType]*filter.Program{}
+	p, err := filter.Compile(expr, filter.LinkType(first), 0)
+	if err != nil {
+		var se *filter.SyntaxError
+		if errors.As(err, &se) || first == layers.LinkTypeEthernet {
+			return nil, usagef("--filter: %v", err)
+		}
+		// The expression may still work for the other interfaces' types.
+		if _, err := filter.Compile(expr, filter.LinkTypeEthernet, 0); err != nil {
+			return nil, usagef("--filter: %v", err)
+		}
+	}
+	progs[first] = p
+	return func(data []byte, ci capfile.CaptureInfo) bool {
+		p, ok := progs[ci.LinkType]
+		if !ok {
+			p, _ = filter.Compile(expr, filter.LinkType(ci.LinkType), 0)
+			progs[ci.LinkType] = p
+		}
+		return p != nil && p.Match(data, ci.Length)
+	}, nil
+}
+
 // finishPackets completes the per-packet Parquet file.
 func finishPackets(pw *analyze.PacketWriter, out *os.File) error {
 	if err := pw.Close(); err != nil {
@@ -227,15 +282,15 @@ func printStatsText(w io.Writer, a *analyze.Analyzer, f *statsFlags, conv, eps [
 		printed = true
 	}
 	if f.phs {
-		printPHS(w, a.Hierarchy())
+		printPHS(w, a.Hierarchy(), f.filter)
 		printed = true
 	}
 	for _, k := range conv {
-		printConversations(w, k, a.Conversations(k))
+		printConversations(w, k, a.Conversations(k), f.filter)
 		printed = true
 	}
 	for _, k := range eps {
-		printEndpoints(w, k, a.Endpoints(k))
+		printEndpoints(w, k, a.Endpoints(k), f.filter)
 		printed = true
 	}
 	if f.follow != "" {
@@ -257,6 +312,14 @@ func printStatsText(w io.Writer, a *analyze.Analyzer, f *statsFlags, conv, eps [
 	if !printed && f.parquetFlows == "" && f.parquetPackets == "" {
 		fmt.Fprintf(w, "Packets:  %d\nBytes:    %d\nDuration: %.6f secs\n", a.Packets(), a.Bytes(), a.Duration().Seconds())
 	}
+}
+
+// filterText is what tshark's tables show on their Filter: line.
+func filterText(expr string) string {
+	if expr == "" {
+		return "<No Filter>"
+	}
+	return expr
 }
 
 const rule80 = "================================================================================"
@@ -281,12 +344,12 @@ func addrPort(a analyze.Address, port uint16) string {
 	return a.String() + ":" + strconv.Itoa(int(port))
 }
 
-func printConversations(w io.Writer, k analyze.Kind, rows []analyze.Conversation) {
+func printConversations(w io.Writer, k analyze.Kind, rows []analyze.Conversation, expr string) {
 	pad := ""
 	if hasPorts(k) {
 		pad = "            "
 	}
-	fmt.Fprintf(w, "%s\n%s Conversations\nFilter:<No Filter>\n", rule80, k)
+	fmt.Fprintf(w, "%s\n%s Conversations\nFilter:%s\n", rule80, k, filterText(expr))
 	fmt.Fprintf(w, "%s                                               |       <-      | |       ->      | |     Total     |    Relative    |   Duration   |\n", pad)
 	fmt.Fprintf(w, "%s                                               | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |\n", pad)
 	for _, c := range rows {
@@ -305,29 +368,38 @@ func printConversations(w io.Writer, k analyze.Kind, rows []analyze.Conversation
 	fmt.Fprintln(w, rule80)
 }
 
-func printEndpoints(w io.Writer, k analyze.Kind, rows []analyze.Endpoint) {
-	fmt.Fprintf(w, "%s\n%s Endpoints\nFilter:<No Filter>\n", rule80, k)
+func printEndpoints(w io.Writer, k analyze.Kind, rows []analyze.Endpoint, expr string) {
+	fmt.Fprintf(w, "%s\n%s Endpoints\nFilter:%s\n", rule80, k, filterText(expr))
 	port := ""
 	if hasPorts(k) {
 		port = "Port  ||  "
 	}
-	fmt.Fprintf(w, "                       |  %sPackets  | |  Bytes  | | Tx Packets | | Tx Bytes | | Rx Packets | | Rx Bytes |\n", port)
+	located := slices.ContainsFunc(rows, func(e analyze.Endpoint) bool { return e.Country != "" || e.ASN != "" })
+	geoHead := ""
+	if located {
+		geoHead = " Country | AS"
+	}
+	fmt.Fprintf(w, "                       |  %sPackets  | |  Bytes  | | Tx Packets | | Tx Bytes | | Rx Packets | | Rx Bytes |%s\n", port, geoHead)
 	for _, e := range rows {
 		if hasPorts(k) {
-			fmt.Fprintf(w, "%-20s      %5d     %6d     %9d     %6d       %9d      %6d       %9d   \n",
+			fmt.Fprintf(w, "%-20s      %5d     %6d     %9d     %6d       %9d      %6d       %9d   ",
 				e.Addr, e.Port, e.Frames(), e.Bytes(), e.TxFrames, e.TxBytes, e.RxFrames, e.RxBytes)
 		} else {
-			fmt.Fprintf(w, "%-20s      %6d     %9d     %6d       %9d      %6d       %9d   \n",
+			fmt.Fprintf(w, "%-20s      %6d     %9d     %6d       %9d      %6d       %9d   ",
 				e.Addr, e.Frames(), e.Bytes(), e.TxFrames, e.TxBytes, e.RxFrames, e.RxBytes)
 		}
+		if located {
+			fmt.Fprintf(w, " %-7s   %s", orDash(e.Country), orDash(e.ASN))
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, rule80)
 }
 
 const rule67 = "==================================================================="
 
-func printPHS(w io.Writer, nodes []*analyze.ProtocolNode) {
-	fmt.Fprintf(w, "\n%s\nProtocol Hierarchy Statistics\nFilter: \n\n", rule67)
+func printPHS(w io.Writer, nodes []*analyze.ProtocolNode, expr string) {
+	fmt.Fprintf(w, "\n%s\nProtocol Hierarchy Statistics\nFilter: %s\n\n", rule67, expr)
 	var walk func([]*analyze.ProtocolNode, int)
 	walk = func(ns []*analyze.ProtocolNode, depth int) {
 		for _, n := range ns {
@@ -609,4 +681,26 @@ func printStatsJSON(w io.Writer, a *analyze.Analyzer, f *statsFlags, conv, eps [
 		emit(map[string]any{"type": "tls", "rows": a.TLS()})
 	}
 	return errors.Join(errs...)
+}
+
+// geoLocator gives analyze the country and AS of an address from the geo
+// databases.
+type geoLocator struct{ e *geo.Enricher }
+
+func (g geoLocator) Locate(a netip.Addr) (country, asn string) {
+	r, err := g.e.Lookup(a)
+	if err != nil {
+		return "", ""
+	}
+	if r.ASN != 0 {
+		asn = "AS" + strconv.FormatUint(uint64(r.ASN), 10)
+	}
+	return r.CountryCode, asn
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

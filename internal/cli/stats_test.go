@@ -31,6 +31,8 @@ func TestStatsUsageErrors(t *testing.T) {
 		{"stats", "--follow", "tcp,x", file},
 		{"stats", "--follow", "tcp,-2", file},
 		{"stats", "--hex", file},
+		{"stats", "--filter", "tcp port", file},
+		{"stats", "--filter", "nosuchproto", file},
 		{"stats"},
 		{"stats", file, file},
 	} {
@@ -147,6 +149,34 @@ func TestStatsTablesAsTshark(t *testing.T) {
 	}
 }
 
+// TestStatsHierarchyAsTshark compares the protocol hierarchy of the mixed
+// capture with tshark's, but for the lines tshark adds under http (the
+// text of the pages), which sonde does not decode.
+func TestStatsHierarchyAsTshark(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		if os.Getenv("SONDE_REQUIRE_PRIVILEGED") == "1" {
+			t.Fatal("tshark not found but SONDE_REQUIRE_PRIVILEGED=1")
+		}
+		t.Skip("tshark not found: apt-get install tshark to compare with it")
+	}
+	file := statsTestdata + "../mix.pcap"
+	out, err := exec.Command(tshark, "-n", "-q", "-r", file, "-z", "io,phs").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for _, line := range strings.SplitAfter(string(out), "\n") {
+		if !strings.Contains(line, "data-text-lines") && !strings.Contains(line, "tcp.segments") {
+			want.WriteString(line)
+		}
+	}
+	got, errs, code := runCLI(t, "stats", "--phs", file)
+	if code != 0 || got != want.String() {
+		t.Errorf("exit %d %s\n--- tshark\n%s\n--- sonde\n%s", code, errs, want.String(), got)
+	}
+}
+
 func TestStatsJSON(t *testing.T) {
 	out, errs, code := runCLI(t, "stats", "--json", "--conv", "tcp", "--endpoints", "ip", "--phs", "--io", "1s", "--follow", "tcp,0", "--dns", "--http", "--tls", statsTestdata+"dns_tcp.pcap")
 	if code != 0 {
@@ -179,6 +209,55 @@ func TestStatsParquet(t *testing.T) {
 		data, err := os.ReadFile(name)
 		if err != nil || !bytes.HasPrefix(data, []byte("PAR1")) || !bytes.HasSuffix(data, []byte("PAR1")) {
 			t.Errorf("%s: not a parquet file (%d bytes, %v)", name, len(data), err)
+		}
+	}
+}
+
+// TestStatsOnePass checks that tables asked for together are the tables
+// asked for one by one, in the documented order.
+func TestStatsOnePass(t *testing.T) {
+	file := statsTestdata + "../mix.pcap"
+	parts := [][]string{{"--io", "5ms"}, {"--phs"}, {"--conv", "tcp"}, {"--conv", "ip"}, {"--endpoints", "udp"}, {"--follow", "tcp,2"}, {"--dns"}, {"--http"}, {"--tls"}}
+	var want strings.Builder
+	all := []string{"stats"}
+	for _, p := range parts {
+		out, errs, code := runCLI(t, append(append([]string{"stats"}, p...), file)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", p, code, errs)
+		}
+		want.WriteString(out)
+		all = append(all, p...)
+	}
+	got, errs, code := runCLI(t, append(all, file)...)
+	if code != 0 || got != want.String() {
+		t.Errorf("exit %d %s; together:\n%s\none by one:\n%s", code, errs, got, want.String())
+	}
+}
+
+// TestStatsFilter: statistics with --filter equal those of the file that
+// tcpdump writes with the same expression.
+func TestStatsFilter(t *testing.T) {
+	tcpdump, err := exec.LookPath("tcpdump")
+	if err != nil {
+		if os.Getenv("SONDE_REQUIRE_PRIVILEGED") == "1" {
+			t.Fatal("tcpdump not found but SONDE_REQUIRE_PRIVILEGED=1")
+		}
+		t.Skip("tcpdump not found: apt-get install tcpdump to compare with it")
+	}
+	file := statsTestdata + "../mix.pcap"
+	for _, expr := range []string{"udp or icmp", "tcp port 443 and ip6", "not arp and greater 1000"} {
+		sub := filepath.Join(t.TempDir(), "sub.pcap")
+		if out, err := exec.Command(tcpdump, "-n", "-r", file, "-w", sub, expr).CombinedOutput(); err != nil {
+			t.Fatalf("tcpdump %q: %v\n%s", expr, err, out)
+		}
+		args := []string{"--conv", "tcp", "--conv", "udp", "--endpoints", "ip", "--phs"}
+		want, _, _ := runCLI(t, append(append([]string{"stats"}, args...), sub)...)
+		got, errs, code := runCLI(t, append(append([]string{"stats", "--filter", expr}, args...), file)...)
+		// The tables name the filter they were computed with.
+		want = strings.ReplaceAll(want, "Filter:<No Filter>", "Filter:"+expr)
+		want = strings.ReplaceAll(want, "Filter: \n", "Filter: "+expr+"\n")
+		if code != 0 || got != want {
+			t.Errorf("%q: exit %d %s\n--- filtered by tcpdump\n%s\n--- --filter\n%s", expr, code, errs, want, got)
 		}
 	}
 }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package capfile_test
+
+const cutStride = 1

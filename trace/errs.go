@@ -1,0 +1,5 @@
+package trace
+
+import "os"
+
+var errDeadline = os.ErrDeadlineExceeded

@@ -1,0 +1,150 @@
+//go:build linux
+
+package trace
+
+import (
+	"errors"
+	"fmt"
+	"golang.org/x/sys/unix"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"sonde/rawsock"
+)
+
+// sockets sends on an IPPROTO_RAW socket and reads ICMP (and, for TCP
+// probes, TCP) on raw protocol sockets, one reader goroutine each.
+type sockets struct {
+	ip      *rawsock.IPConn
+	readers []*rawsock.ProtoConn
+	protos  []byte
+	v6      bool
+	src     netip.Addr
+	stopped atomic.Bool
+	wg      sync.WaitGroup
+}
+
+// openTransport opens the sockets on the calling goroutine (and so in its
+// network namespace), receivers first so no early reply is missed, and
+// finds the source address of the route to dst.
+func openTransport(dst netip.Addr, c *Config) (transport, netip.Addr, error) {
+	src, err := source(dst, c.Interface)
+	if err != nil {
+		return nil, netip.Addr{}, err
+	}
+	s := &sockets{v6: dst.Is6(), src: src}
+	fam, icmp := rawsock.IPv4, protoICMP
+	if s.v6 {
+		fam, icmp = rawsock.IPv6, protoICMPv6
+	}
+	protos := []byte{byte(icmp)}
+	if c.Method == TCP {
+		protos = append(protos, protoTCP)
+	}
+	cfg := &rawsock.IPConfig{Device: c.Interface}
+	for _, p := range protos {
+		pc, err := rawsock.ListenIP(fam, int(p), cfg)
+		if err != nil {
+			s.close()
+			return nil, netip.Addr{}, fmt.Errorf("trace: %w", err)
+		}
+		s.readers = append(s.readers, pc)
+		s.protos = append(s.protos, p)
+	}
+	if s.ip, err = rawsock.OpenIP(cfg); err != nil {
+		s.close()
+		return nil, netip.Addr{}, fmt.Errorf("trace: %w", err)
+	}
+	return s, src, nil
+}
+
+// source returns the address the kernel would send from to dst: that of a
+// connected UDP socket, which sends nothing (connect(2) on a datagram
+// socket only picks the route). It is much cheaper than a netlink
+// resolver, which matters for a tool run in loops.
+func source(dst netip.Addr, dev string) (netip.Addr, error) {
+	d := net.Dialer{}
+	if dev != "" {
+		d.Control = func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			err := rc.Control(func(fd uintptr) { serr = unix.BindToDevice(int(fd), dev) })
+			return errors.Join(err, serr)
+		}
+	}
+	c, err := d.Dial("udp", netip.AddrPortFrom(dst, 33434).String())
+	if err != nil {
+		var oe *net.OpError
+		if errors.As(err, &oe) {
+			err = oe.Err
+		}
+		return netip.Addr{}, fmt.Errorf("trace: no route to %s: %w", dst, err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
+}
+
+func (s *sockets) send(pkt []byte, dst netip.Addr) error { return s.ip.WriteTo(pkt, dst) }
+
+func (s *sockets) start(out chan<- received) {
+	for i, pc := range s.readers {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.read(pc, s.protos[i], out)
+		}()
+	}
+}
+
+func (s *sockets) read(pc *rawsock.ProtoConn, proto byte, out chan<- received) {
+	buf := make([]byte, 2048)
+	for {
+		n, info, err := pc.ReadFrom(buf)
+		if s.stopped.Load() {
+			return
+		}
+		if err != nil {
+			if errors.Is(err, errDeadline) {
+				continue
+			}
+			return
+		}
+		var rc received
+		ok := false
+		if s.v6 {
+			ok = parseV6(buf[:n], proto, info.Src, s.src, &rc.r)
+		} else {
+			ok = parseV4(buf[:n], &rc.r)
+		}
+		if !ok {
+			continue
+		}
+		rc.at = info.Time
+		select {
+		case out <- rc:
+		default: // the engine is gone or far behind: a lost reply
+		}
+	}
+}
+
+func (s *sockets) stop() {
+	s.stopped.Store(true)
+	for _, pc := range s.readers {
+		pc.SetReadDeadline(time.Unix(1, 0))
+	}
+	s.wg.Wait()
+}
+
+func (s *sockets) close() error {
+	var errs []error
+	for _, pc := range s.readers {
+		errs = append(errs, pc.Close())
+	}
+	if s.ip != nil {
+		errs = append(errs, s.ip.Close())
+	}
+	return errors.Join(errs...)
+}
