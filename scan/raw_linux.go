@@ -1,0 +1,565 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/bpf"
+
+	"sonde/capture"
+	"sonde/rawsock"
+	"sonde/route"
+)
+
+// replySource is where a raw scan reads its replies: package capture's
+// TPACKET_V3 ring, or, where it cannot be opened, a rawsock.PacketConn.
+type replySource interface {
+	// read returns the next frame and the kernel's time of receipt; it
+	// returns an error once stop was called.
+	read() ([]byte, time.Time, error)
+	// queued returns the frames the kernel accepted, less those it dropped.
+	queued() (accepted, dropped uint64, err error)
+	stop()
+	close()
+}
+
+type ringSource struct {
+	h      *capture.Handle
+	cancel context.CancelFunc
+}
+
+func (r *ringSource) read() ([]byte, time.Time, error) {
+	b, ci, err := r.h.ZeroCopyReadPacketData()
+	return b, ci.Timestamp, err
+}
+
+func (r *ringSource) queued() (uint64, uint64, error) {
+	st, err := r.h.Stats()
+	return st.Packets, st.Drops, err
+}
+func (r *ringSource) stop()  { r.cancel() }
+func (r *ringSource) close() { r.h.Close() }
+
+type connSource struct {
+	c        *rawsock.PacketConn
+	buf      []byte
+	stopping atomic.Bool
+}
+
+func (c *connSource) read() ([]byte, time.Time, error) {
+	for {
+		c.c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		n, info, err := c.c.ReadFrom(c.buf)
+		if err == nil {
+			return c.buf[:n], info.Time, nil
+		}
+		if c.stopping.Load() || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, time.Time{}, err
+		}
+	}
+}
+
+func (c *connSource) queued() (uint64, uint64, error) {
+	st, err := c.c.Stats()
+	return st.Packets, st.Drops, err
+}
+func (c *connSource) stop()  { c.stopping.Store(true); c.c.SetReadDeadline(time.Unix(1, 0)) }
+func (c *connSource) close() { c.c.Close() }
+
+// openReplies opens the ring on the interface, or a packet socket.
+func openReplies(ifindex int, ifname string, filter []bpf.RawInstruction) (replySource, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	h, err := capture.Open(ctx, capture.Config{Interface: ifname, Filter: filter, Snaplen: 256, RingSize: 16 << 20, RingBlocks: 64, BlockTimeout: time.Millisecond})
+	if err == nil {
+		return &ringSource{h: h, cancel: cancel}, nil
+	}
+	cancel()
+	c, err := rawsock.Listen(ifindex, &rawsock.Config{Protocol: rawsock.ProtoIPv4, Filter: filter, RecvBuffer: 64 << 20, IgnoreOutgoing: true})
+	if err != nil {
+		return nil, err
+	}
+	return &connSource{c: c, buf: make([]byte, 256)}, nil
+}
+
+// rawScan is the state of one raw scan: counters and the answered bitmap
+// (one bit per probe), shared by the senders and the receiver.
+type rawScan struct {
+	sp       *space
+	cfg      *Config
+	emit     func(Result)
+	res      *route.Resolver
+	local    uint32
+	srcMAC   net.HardwareAddr
+	answered []uint64 // bit idx set once idx was answered
+
+	sent, retried, nAnswered, recovered, found atomic.Uint64
+	framesRead                                 atomic.Uint64
+	byState                                    [5]atomic.Uint64
+	attempt                                    atomic.Int32
+	lastReply, firstSend, firstReply           atomic.Int64  // unix nanoseconds
+	rate                                       atomic.Uint64 // float64 bits: probes per second
+	start                                      time.Time
+	lastProgress                               time.Time
+	rx                                         replySource
+	ad                                         adapter
+}
+
+func (s *rawScan) isAnswered(idx uint64) bool {
+	return atomic.LoadUint64(&s.answered[idx/64])&(1<<(idx%64)) != 0
+}
+
+// markAnswered sets idx's bit and reports whether it was clear.
+func (s *rawScan) markAnswered(idx uint64) bool {
+	bit := uint64(1) << (idx % 64)
+	return atomic.OrUint64(&s.answered[idx/64], bit)&bit == 0
+}
+
+// replyFilter accepts IPv4 frames to local carrying TCP or ICMP.
+func replyFilter(local uint32) ([]bpf.RawInstruction, error) {
+	return bpf.Assemble([]bpf.Instruction{
+		bpf.LoadAbsolute{Off: 12, Size: 2},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: 0x0800, SkipTrue: 5},
+		bpf.LoadAbsolute{Off: 30, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: local, SkipTrue: 3},
+		bpf.LoadAbsolute{Off: 23, Size: 1},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 6, SkipTrue: 1},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: 1, SkipTrue: 1},
+		bpf.RetConstant{Val: 65535},
+		bpf.RetConstant{Val: 0},
+	})
+}
+
+func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Stats, error) {
+	if sp.targets.n4 != sp.targets.Len() {
+		return Stats{}, ErrRawIPv6
+	}
+	if sp.n > 1<<36 {
+		return Stats{}, fmt.Errorf("scan: %d probes in one run: split the scan with shards", sp.n)
+	}
+	// Closing an AF_PACKET socket waits for an RCU grace period (tens of
+	// milliseconds); the sockets are closed at once, in parallel, so a
+	// scan pays that once.
+	var closers []func()
+	defer func() {
+		var wg sync.WaitGroup
+		for _, c := range closers {
+			wg.Add(1)
+			go func() { defer wg.Done(); c() }()
+		}
+		wg.Wait()
+	}()
+	res, err := route.NewResolver(nil)
+	if err != nil {
+		return Stats{}, fmt.Errorf("scan: %w", err)
+	}
+	closers = append(closers, func() { res.Close() })
+	rt, err := res.Lookup(ctx, sp.targets.At(0))
+	if err != nil {
+		return Stats{}, fmt.Errorf("scan: %w", err)
+	}
+	if rt.Local || len(rt.DstMAC) != 6 || len(rt.SrcMAC) != 6 || !rt.Src.Is4() {
+		return Stats{}, ErrNeedEthernet
+	}
+	s := &rawScan{sp: sp, cfg: cfg, emit: emit, res: res, local: addrU32(rt.Src), srcMAC: rt.SrcMAC,
+		answered: make([]uint64, (sp.n+63)/64), start: time.Now()}
+	s.rate.Store(math.Float64bits(float64(cfg.rate())))
+	filter, err := replyFilter(s.local)
+	if err != nil {
+		return Stats{}, fmt.Errorf("scan: %w", err)
+	}
+	rx, err := openReplies(rt.Ifindex, rt.Ifname, filter)
+	if err != nil {
+		return Stats{}, fmt.Errorf("scan: %w", err)
+	}
+	closers = append(closers, rx.close)
+	s.rx = rx
+	s.ad = adapter{at: time.Now(), minRate: 1000, maxRate: float64(cfg.maxRate())}
+	none, _ := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
+	txs := make([]*rawsock.PacketConn, cfg.senders())
+	for i := range txs {
+		// Sockets are opened here, on the caller's thread, so they belong
+		// to its network namespace; the goroutines only use them.
+		tx, err := rawsock.Listen(rt.Ifindex, &rawsock.Config{Protocol: rawsock.ProtoIPv4, Filter: none, QdiscBypass: true, RecvBuffer: 4096})
+		if err != nil {
+			return Stats{}, fmt.Errorf("scan: %w", err)
+		}
+		closers = append(closers, func() { tx.Close() })
+		txs[i] = tx
+	}
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.receive(rx)
+	}()
+	stopRx := func() {
+		rx.stop()
+		wg.Wait()
+	}
+
+	total := cfg.Shard.positions(sp.n)
+	from := min(cfg.Start, total)
+	next := total
+	var runErr error
+	for attempt := 0; attempt <= cfg.retries(); attempt++ {
+		s.attempt.Store(int32(attempt))
+		before := s.nAnswered.Load()
+		reached, err := s.pass(ctx, txs, attempt, from, total)
+		if attempt == 0 {
+			next = reached
+		}
+		if err != nil {
+			runErr = err
+			break
+		}
+		if ctx.Err() != nil {
+			// Interrupted: collect the answers to what was sent (a
+			// resumed scan starts after it), within the usual wait.
+			s.wait(context.Background())
+			runErr = ctx.Err()
+			break
+		}
+		s.wait(ctx)
+		if ctx.Err() != nil {
+			runErr = ctx.Err()
+			break
+		}
+		// Stop when everything is answered, or when a retry pass big
+		// enough to tell (20 probes or more) brought nothing: the rest
+		// are filtered, not lost.
+		got := s.nAnswered.Load()
+		if got >= total-from || attempt > 0 && got == before && total-from-before >= 20 {
+			break
+		}
+	}
+	stopRx()
+	if runErr == nil {
+		un := total - from - min(total-from, s.nAnswered.Load())
+		if cfg.All || un <= 1000 {
+			s.emitUnanswered(from, total)
+		}
+	}
+	st := s.stats(total - from)
+	st.Next = next
+	if runErr != nil {
+		// Probes never sent are neither answered nor filtered.
+		k := Filtered.String()
+		if t := s.cfg.Type; t == FIN || t == NULL || t == Xmas {
+			k = OpenFiltered.String()
+		}
+		if un := next - from - min(next-from, st.Answered); un > 0 {
+			st.ByState[k] = un
+		} else {
+			delete(st.ByState, k)
+		}
+	}
+	return st, runErr
+}
+
+// pass sends the probes of one attempt (every one for attempt 0, the
+// unanswered for retries) from the positions [from, total), spread over
+// the senders. It returns the position up to which the first pass sent
+// everything.
+func (s *rawScan) pass(ctx context.Context, txs []*rawsock.PacketConn, attempt int, from, total uint64) (uint64, error) {
+	w := uint64(len(txs))
+	reached := make([]uint64, len(txs))
+	errs := make([]error, len(txs))
+	var wg sync.WaitGroup
+	for i := 1; i < len(txs); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reached[i], errs[i] = s.send(ctx, txs[i], attempt, from+uint64(i), total, w, nil)
+		}()
+	}
+	reached[0], errs[0] = s.send(ctx, txs[0], attempt, from, total, w, s.tick)
+	wg.Wait()
+	next := total
+	for _, r := range reached {
+		// Positions below r-w+1 of every sender were sent.
+		next = min(next, max(r, from+w-1)-(w-1))
+	}
+	return min(next, total), errors.Join(errs...)
+}
+
+// send is one sender's share of a pass: positions start, start+step, …
+func (s *rawScan) send(ctx context.Context, tx *rawsock.PacketConn, attempt int, start, total, step uint64, tick func()) (uint64, error) {
+	const batch = rawsock.BatchSize
+	buf := make([]byte, batch*synFrameLen)
+	frames := make([][]byte, 0, batch)
+	flags := s.cfg.Type.tcpFlags()
+	var tmpl frameTemplate
+	var tmplMAC net.HardwareAddr
+	var last netip.Addr
+	var sentHere uint64
+	t0 := time.Now()
+	senders := float64(s.cfg.senders())
+	flush := func() error {
+		if len(frames) == 0 {
+			return nil
+		}
+		// Pace to this sender's share of the rate.
+		for {
+			rate := math.Float64frombits(s.rate.Load()) / senders
+			due := t0.Add(time.Duration(float64(sentHere) / rate * float64(time.Second)))
+			d := time.Until(due)
+			if d <= 0 {
+				break
+			}
+			if d > 100*time.Microsecond {
+				time.Sleep(d)
+			} else {
+				break
+			}
+		}
+		if s.firstSend.Load() == 0 {
+			s.firstSend.CompareAndSwap(0, time.Now().UnixNano())
+		}
+		n, err := tx.WriteBatch(frames)
+		sentHere += uint64(n)
+		s.sent.Add(uint64(n))
+		if attempt > 0 {
+			s.retried.Add(uint64(n))
+		}
+		frames = frames[:0]
+		if tick != nil {
+			tick()
+		}
+		return err
+	}
+	j := start
+	for ; j < total; j += step {
+		if len(frames) == 0 && ctx.Err() != nil {
+			return j, nil
+		}
+		idx := s.sp.perm.At(s.cfg.Shard.position(j))
+		if attempt > 0 && s.isAnswered(idx) {
+			continue
+		}
+		addr, port := s.sp.probe(idx)
+		if addr != last {
+			rt, err := s.res.Lookup(ctx, addr)
+			if err != nil {
+				if ctx.Err() != nil {
+					return j, nil
+				}
+				return j, fmt.Errorf("scan: %w", err)
+			}
+			if len(rt.DstMAC) != 6 {
+				return j, ErrNeedEthernet
+			}
+			if !bytes.Equal(rt.DstMAC, tmplMAC) {
+				tmplMAC = rt.DstMAC
+				tmpl = newFrameTemplate(s.srcMAC, rt.DstMAC, u32Addr(s.local).As4(), flags)
+			}
+			last = addr
+		}
+		dst := addrU32(addr)
+		sport := s.sp.key.srcPort(idx, attempt)
+		cookie := s.sp.key.cookie(dst, port, sport)
+		i := len(frames)
+		f := buf[i*synFrameLen : (i+1)*synFrameLen]
+		buildProbe(f, &tmpl, dst, port, sport, cookie, uint16(cookie>>16)^uint16(attempt), s.cfg.Type == ACK)
+		frames = append(frames, f)
+		if len(frames) == batch {
+			if err := flush(); err != nil {
+				return j, err
+			}
+		}
+	}
+	return j, flush()
+}
+
+// tick adapts the rate and reports progress; sender 0 calls it after each
+// batch, the waits between passes every few milliseconds.
+func (s *rawScan) tick() {
+	now := time.Now()
+	s.ad.update(s, now)
+	if now.Sub(s.lastProgress) < s.cfg.progressEvery() {
+		return
+	}
+	s.lastProgress = now
+	if s.cfg.Progress != nil {
+		s.cfg.Progress(s.stats(s.cfg.Shard.positions(s.sp.n)))
+	}
+}
+
+// adapter sets the send rate: every 10 ms it compares the replies the
+// kernel queued for us (counted by the kernel, so a receiver that lags
+// behind is not mistaken for loss) with the probes sent in the window.
+// Random loss takes a steady share and leaves the rate alone; a share
+// that falls well below the best seen (a rate limit, a queue overflowing)
+// or replies dropped by our own receive buffer cut the rate by a quarter,
+// and steady windows raise it by half, up to MaxRate (AIMD, as TCP and
+// nmap do, on counters instead of per-probe timers).
+type adapter struct {
+	at                   time.Time
+	sent, arrived, drops uint64
+	best                 float64
+	minRate, maxRate     float64
+}
+
+func (a *adapter) update(s *rawScan, now time.Time) {
+	if now.Sub(a.at) < 10*time.Millisecond {
+		return
+	}
+	packets, drops, err := s.rx.queued()
+	if err != nil {
+		return
+	}
+	sent := s.sent.Load()
+	ds, da, dd := sent-a.sent, packets-a.arrived, drops-a.drops
+	a.at, a.sent, a.arrived, a.drops = now, sent, packets, drops
+	rate := math.Float64frombits(s.rate.Load())
+	if dd > 0 {
+		s.rate.Store(math.Float64bits(max(rate*0.75, a.minRate)))
+		return
+	}
+	if ds < 500 {
+		return
+	}
+	ratio := float64(da) / float64(ds)
+	a.best = max(a.best*0.99, ratio)
+	if a.best > 0.05 && ratio < 0.6*a.best {
+		rate = max(rate*0.75, a.minRate)
+	} else {
+		rate = min(rate*1.5, a.maxRate)
+	}
+	s.rate.Store(math.Float64bits(rate))
+}
+
+// receive reads replies until the source is stopped.
+func (s *rawScan) receive(rx replySource) {
+	var r reply
+	typ := s.cfg.Type
+	for {
+		frame, now, err := rx.read()
+		if err != nil {
+			return
+		}
+		s.framesRead.Add(1)
+		if !parseReply(frame, s.local, &r) || r.dport < srcPortBase {
+			continue
+		}
+		addr := u32Addr(r.src)
+		idx, ok := s.sp.index(addr, r.sport)
+		if !ok {
+			continue
+		}
+		c := s.sp.key.cookie(r.src, r.sport, r.dport)
+		var st State
+		var reason string
+		switch {
+		case r.icmp:
+			if r.seq != c {
+				continue
+			}
+			st, reason = Filtered, icmpReason(r.icmpCode)
+		case typ == SYN && r.flags&0x12 == 0x12 && r.ack == c+1:
+			st, reason = Open, "syn-ack"
+		case r.flags&0x04 == 0:
+			continue
+		case typ == SYN && r.ack == c+1, (typ == FIN || typ == Xmas) && r.ack == c+1, typ == NULL && r.ack == c:
+			st, reason = Closed, "reset"
+		case typ == ACK && r.seq == c:
+			st, reason = Unfiltered, "reset"
+		default:
+			continue
+		}
+		if !s.markAnswered(idx) {
+			continue // a duplicate
+		}
+		s.lastReply.Store(now.UnixNano())
+		s.firstReply.CompareAndSwap(0, now.UnixNano())
+		s.nAnswered.Add(1)
+		if s.attempt.Load() > 0 {
+			s.recovered.Add(1)
+		}
+		s.byState[st].Add(1)
+		interesting := st == Open || st == Filtered && typ != ACK
+		if interesting {
+			s.found.Add(1)
+		}
+		if interesting || s.cfg.All {
+			s.emit(Result{Addr: addr, Port: r.sport, Proto: TCP, State: st, Reason: reason, TTL: r.ttl, Service: ServiceName(TCP, r.sport)})
+		}
+	}
+}
+
+// wait waits for the replies to a pass: until they have stopped coming
+// for a quiet period of four round trips (at least 10 ms), at most the
+// timeout.
+func (s *rawScan) wait(ctx context.Context) {
+	end := time.Now()
+	quiet := 10 * time.Millisecond
+	if f, r := s.firstSend.Load(), s.firstReply.Load(); f != 0 && r > f {
+		quiet = max(quiet, 4*time.Duration(r-f))
+	}
+	quiet = min(quiet, s.cfg.timeout())
+	for ctx.Err() == nil {
+		now := time.Now()
+		// Replies the kernel queued that the receiver has not read yet
+		// are not silence.
+		if p, d, err := s.rx.queued(); err == nil && s.framesRead.Load() < p-d && now.Sub(end) < s.cfg.timeout() {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		last := end
+		if lr := time.Unix(0, s.lastReply.Load()); lr.After(last) {
+			last = lr
+		}
+		if now.Sub(last) >= quiet || now.Sub(end) >= s.cfg.timeout() {
+			return
+		}
+		s.tick()
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// emitUnanswered reports the probes never answered: filtered (SYN, ACK)
+// or open|filtered (FIN, NULL, Xmas), reason no-response.
+func (s *rawScan) emitUnanswered(from, total uint64) {
+	st := Filtered
+	if t := s.cfg.Type; t == FIN || t == NULL || t == Xmas {
+		st = OpenFiltered
+	}
+	for j := from; j < total; j++ {
+		idx := s.sp.perm.At(s.cfg.Shard.position(j))
+		if !s.isAnswered(idx) {
+			a, p := s.sp.probe(idx)
+			if !s.cfg.All {
+				s.found.Add(1)
+			}
+			s.emit(Result{Addr: a, Port: p, Proto: TCP, State: st, Reason: "no-response", Service: ServiceName(TCP, p)})
+		}
+	}
+}
+
+func (s *rawScan) stats(probes uint64) Stats {
+	st := Stats{Probes: probes, Sent: s.sent.Load(), Retried: s.retried.Load(), Answered: s.nAnswered.Load(),
+		Recovered: s.recovered.Load(), Found: s.found.Load(), Rate: math.Float64frombits(s.rate.Load()),
+		Elapsed: time.Since(s.start), ByState: map[string]uint64{}}
+	for i := range s.byState {
+		if n := s.byState[i].Load(); n > 0 {
+			st.ByState[State(i).String()] = n
+		}
+	}
+	if un := probes - min(probes, st.Answered); un > 0 {
+		k := Filtered.String()
+		if t := s.cfg.Type; t == FIN || t == NULL || t == Xmas {
+			k = OpenFiltered.String()
+		}
+		st.ByState[k] += un
+	}
+	return st
+}

@@ -1,0 +1,256 @@
+package scan_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"sonde/lab"
+	"sonde/lab/labtest"
+	"sonde/scan"
+)
+
+var labOpen = []uint16{21, 22, 25, 80, 443, 3306, 8080}
+
+func allPorts() []uint16 {
+	out := make([]uint16, 65536)
+	for i := range out {
+		out[i] = uint16(i)
+	}
+	return out
+}
+
+func targets(t *testing.T, specs ...string) *scan.Targets {
+	t.Helper()
+	tg, err := scan.ParseTargets(context.Background(), scan.TargetSpec{Include: specs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+// runIn runs a scan in node of l and returns its results sorted.
+func runIn(t *testing.T, l *labtest.Lab, node string, tg *scan.Targets, ports []uint16, cfg *scan.Config) ([]scan.Result, scan.Stats) {
+	t.Helper()
+	var mu sync.Mutex
+	var got []scan.Result
+	var st scan.Stats
+	var err error
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	l.Do(node, func() {
+		st, err = scan.Run(ctx, tg, ports, cfg, func(r scan.Result) {
+			mu.Lock()
+			got = append(got, r)
+			mu.Unlock()
+		})
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	slices.SortFunc(got, func(a, b scan.Result) int {
+		if c := a.Addr.Compare(b.Addr); c != 0 {
+			return c
+		}
+		return int(a.Port) - int(b.Port)
+	})
+	return got, st
+}
+
+func openPorts(rs []scan.Result) []uint16 {
+	var out []uint16
+	for _, r := range rs {
+		if r.State == scan.Open {
+			out = append(out, r.Port)
+		}
+	}
+	return out
+}
+
+func TestSYNPairAllPorts(t *testing.T) {
+	for _, loss := range []float64{0, 5} {
+		l := labtest.New(t, "pair", lab.Options{Loss: loss})
+		for run := range 3 {
+			rs, st := runIn(t, l, "client", targets(t, "198.18.0.2"), allPorts(), &scan.Config{Seed: uint64(run + 1)})
+			if got := openPorts(rs); !slices.Equal(got, labOpen) {
+				t.Errorf("loss %v%% run %d: open %v, want %v (stats %+v)", loss, run, got, labOpen, st)
+			}
+			if st.ByState["closed"] < 65536-7-200 {
+				t.Errorf("loss %v%% run %d: only %d closed", loss, run, st.ByState["closed"])
+			}
+			t.Logf("loss %v%%: %v, rate %.0f, sent %d, retried %d, answered %d/%d, est. loss %.1f%%", loss, st.Elapsed, st.Rate, st.Sent, st.Retried, st.Answered, st.Probes, 100*st.Loss())
+		}
+	}
+}
+
+func TestShardsCoverOnce(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{})
+	tg := targets(t, "198.18.0.2")
+	ports := allPorts()[:4000]
+	var all []uint16
+	for i := range uint64(3) {
+		rs, st := runIn(t, l, "client", tg, ports, &scan.Config{Seed: 7, Shard: scan.Shard{I: i, N: 3}, All: true})
+		for _, r := range rs {
+			all = append(all, r.Port)
+		}
+		if st.Probes != 4000/3+boolInt(i < 4000%3) {
+			t.Errorf("shard %d/3: %d probes", i, st.Probes)
+		}
+	}
+	slices.Sort(all)
+	if len(all) != 4000 || !slices.Equal(slices.Compact(all), ports) {
+		t.Errorf("3 shards reported %d results, want each of 4000 ports once", len(all))
+	}
+}
+
+func boolInt(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+var _ = netip.Addr{}
+
+// TestScanTypes: ACK, FIN, NULL and Xmas scans of the pair's target give
+// nmap's states: Linux answers every ACK with RST (unfiltered), and a FIN,
+// NULL or Xmas probe with RST on a closed port and silence on an open
+// one (open|filtered).
+func TestScanTypes(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{})
+	tg := targets(t, "198.18.0.2")
+	ports := []uint16{20, 21, 22, 23, 25, 80, 81}
+	for _, typ := range []scan.Type{scan.FIN, scan.NULL, scan.Xmas} {
+		rs, st := runIn(t, l, "client", tg, ports, &scan.Config{Type: typ, Seed: 1, Retries: 2})
+		var of []uint16
+		for _, r := range rs {
+			if r.State == scan.OpenFiltered && r.Reason == "no-response" {
+				of = append(of, r.Port)
+			}
+		}
+		if want := []uint16{21, 22, 25, 80}; !slices.Equal(of, want) || st.ByState["closed"] != 3 {
+			t.Errorf("%v: open|filtered %v, want %v; states %v", typ, of, want, st.ByState)
+		}
+	}
+	_, st := runIn(t, l, "client", tg, ports, &scan.Config{Type: scan.ACK, Seed: 1})
+	if st.ByState["unfiltered"] != uint64(len(ports)) {
+		t.Errorf("ACK: states %v, want all unfiltered", st.ByState)
+	}
+}
+
+// TestResume: a scan cancelled part way and resumed from Stats.Next finds
+// what an uninterrupted one does.
+func TestResume(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{})
+	tg := targets(t, "198.18.0.2")
+	ports := allPorts()
+	var found []uint16
+	var next uint64
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := &scan.Config{Seed: 9, Rate: 50000, MaxRate: 50000}
+	l.Do("client", func() {
+		st, err := scan.Run(ctx, tg, ports, cfg, func(r scan.Result) {
+			if r.State == scan.Open {
+				found = append(found, r.Port)
+				if len(found) == 2 {
+					cancel()
+				}
+			}
+		})
+		if err == nil || st.Next == 0 || st.Next >= st.Probes {
+			t.Errorf("cancelled run: err %v, next %d of %d", err, st.Next, st.Probes)
+		}
+		next = st.Next
+	})
+	cfg.Start = next
+	rs, _ := runIn(t, l, "client", tg, ports, cfg)
+	found = append(found, openPorts(rs)...)
+	slices.Sort(found)
+	if !slices.Equal(slices.Compact(found), labOpen) {
+		t.Errorf("cancelled and resumed: open %v, want %v", found, labOpen)
+	}
+}
+
+// TestSweep: one port over the /16 the sweep lab's target answers for:
+// every host found, and at 5% loss each way at least 99.9%.
+func TestSweep(t *testing.T) {
+	for _, loss := range []float64{0, 5} {
+		l := labtest.New(t, "sweep", lab.Options{Loss: loss, NoServices: false})
+		rs, st := runIn(t, l, "client", targets(t, "198.19.0.0/16"), []uint16{80}, &scan.Config{Seed: 3})
+		open := len(openPorts(rs))
+		want := 65536
+		if loss > 0 {
+			want = 65536 * 999 / 1000
+		}
+		if open < want {
+			t.Errorf("loss %v%%: %d of 65536 hosts found (stats %+v)", loss, open, st)
+		}
+		t.Logf("loss %v%%: %d found in %v, %d sent, %d retried", loss, open, st.Elapsed, st.Sent, st.Retried)
+	}
+}
+
+// TestDiscover: on a LAN, ARP finds the hosts that are there and only
+// them; beyond a router, the SYN and ACK probes do.
+func TestDiscover(t *testing.T) {
+	l := labtest.New(t, "lan", lab.Options{Hosts: 3})
+	var hosts []scan.Host
+	var err error
+	l.Do("client", func() {
+		hosts, err = scan.Discover(context.Background(), targets(t, "198.18.0.8-15"), &scan.Config{Seed: 1})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var up []string
+	for _, h := range hosts {
+		if h.Up {
+			up = append(up, h.Addr.String()+" "+h.Reason)
+		}
+	}
+	want := []string{"198.18.0.11 arp-response", "198.18.0.12 arp-response", "198.18.0.13 arp-response"}
+	if !slices.Equal(up, want) {
+		t.Errorf("up %q, want %q", up, want)
+	}
+}
+
+// TestConnect: a connect scan of 20,000 ports with at most 256 sockets
+// open finds the lab's ports, IPv4 and IPv6.
+func TestConnect(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{})
+	ports := allPorts()[1:20001]
+	for _, target := range []string{"198.18.0.2", "2001:2::2"} {
+		rs, st := runIn(t, l, "client", targets(t, target), ports, &scan.Config{Type: scan.Connect, Parallel: 256, Seed: 1})
+		if got := openPorts(rs); !slices.Equal(got, labOpen) {
+			t.Errorf("%s: open %v, want %v (stats %+v)", target, got, labOpen, st)
+		}
+		if st.ByState["closed"] != uint64(len(ports)-len(labOpen)) {
+			t.Errorf("%s: states %v", target, st.ByState)
+		}
+	}
+}
+
+// TestDiscoverBeyondRouters: behind routers, hosts answer the ICMP echo;
+// a silent address is down.
+func TestDiscoverBeyondRouters(t *testing.T) {
+	l := labtest.New(t, "chain", lab.Options{Routers: 2, NoServices: true})
+	var hosts []scan.Host
+	var err error
+	l.Do("client", func() {
+		hosts, err = scan.Discover(context.Background(), targets(t, "198.18.200.1", "198.18.2.1", "198.18.2.77"), &scan.Config{Seed: 1, Timeout: 300 * time.Millisecond})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range hosts {
+		got = append(got, fmt.Sprintf("%s %v %s", h.Addr, h.Up, h.Reason))
+	}
+	want := []string{"198.18.2.1 true echo-reply", "198.18.2.77 false no-response", "198.18.200.1 true echo-reply"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
