@@ -45,6 +45,7 @@ func asUsage(err error) error {
 // env carries the process's streams to the subcommands, so tests can run the
 // CLI in-process.
 type env struct {
+	args           []string // the command line, without the program name
 	stdin          io.Reader
 	stdout, stderr io.Writer
 }
@@ -79,7 +80,7 @@ Practise only on networks you own: "sonde lab" builds a virtual one.`,
 
 // Main runs the command line args and returns the process exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	e := &env{args: args, stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRoot(e)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
@@ -93,7 +94,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 func report(w io.Writer, cmd *cobra.Command, err error) int {
 	msg := strings.TrimSpace(err.Error())
 	var ue usageError
+	var status exitStatus
 	switch {
+	case errors.As(err, &status):
+		return int(status)
 	case errors.As(err, &ue) || isCobraUsage(err):
 		fmt.Fprintf(w, "sonde: %s\n", msg)
 		if cmd != nil && isCobraUsage(err) {
@@ -117,7 +121,7 @@ func report(w io.Writer, cmd *cobra.Command, err error) int {
 func isCobraUsage(err error) bool {
 	m := err.Error()
 	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most", "invalid argument", "flag needs an argument"} {
-		if strings.HasPrefix(m, p) || strings.Contains(m, " "+p) {
+		if strings.HasPrefix(m, p) {
 			return true
 		}
 	}
