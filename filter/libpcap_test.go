@@ -161,6 +161,11 @@ func usesExtensions(prog []bpf.RawInstruction) bool {
 // requires the same verdict everywhere.
 func TestAgainstLibpcap(t *testing.T) {
 	tcpdump := tcpdumpPath(t)
+	if v, err := exec.Command(tcpdump, "--version").CombinedOutput(); err == nil {
+		// The expected verdicts are libpcap 1.10's (tcpdump 4.99); say
+		// which one answered.
+		t.Logf("reference: %s", strings.Join(strings.Fields(string(v)), " "))
+	}
 	exprs := readLines(t, "testdata/exprs.txt")
 	if len(exprs) < 300 {
 		t.Errorf("expression corpus has %d expressions, want at least 300", len(exprs))
