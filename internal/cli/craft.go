@@ -43,10 +43,12 @@ source IP, the Ethernet addresses) show as zeros.`,
 				}
 				n++
 				link := packet.LinkEthernet
-				if err := p.SerializeIP(buf); err == nil && !p.StartsWithEthernet() {
+				if p.StartsWithEthernet() || p.SerializeIP(buf) != nil { // no IP layer: ARP alone, say
+					if err := p.Serialize(buf); err != nil {
+						return err
+					}
+				} else {
 					link = packet.LinkRaw
-				} else if err := p.Serialize(buf); err != nil {
-					return err
 				}
 				d := ds.decode(link, buf.Bytes())
 				switch {

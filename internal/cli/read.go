@@ -167,6 +167,9 @@ func (p *printer) close() error {
 type filters struct {
 	expr  string
 	progs map[layers.LinkType]*filter.Program
+	// skipUnknown makes packets of a link type the expression cannot be
+	// compiled for fail the filter, instead of ending the read with an error.
+	skipUnknown bool
 }
 
 // newFilters compiles expr for the first link type (for Ethernet when it
@@ -194,11 +197,11 @@ func (fs *filters) program(lt layers.LinkType) (*filter.Program, error) {
 		return p, nil
 	}
 	p, err := filter.Compile(fs.expr, filter.LinkType(lt), 262144)
-	if err != nil {
+	if err != nil && !fs.skipUnknown {
 		return nil, err
 	}
-	fs.progs[lt] = p
-	return p, nil
+	fs.progs[lt] = p // nil when skipped: no packet of lt matches
+	return p, err
 }
 
 // match reports whether a packet passes the filter.
@@ -207,7 +210,10 @@ func (fs *filters) match(data []byte, wireLen int, lt layers.LinkType) (bool, er
 		return true, nil
 	}
 	p, err := fs.program(lt)
-	if err != nil {
+	if p == nil {
+		if fs.skipUnknown {
+			return false, nil
+		}
 		return false, err
 	}
 	return p.Match(data, wireLen), nil

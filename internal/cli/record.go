@@ -37,8 +37,10 @@ type recorded struct {
 
 func (r *pcapRecorder) writeResult(res *probe.Result) error {
 	var pkts []recorded
+	sent := map[uint64]bool{} // with --multi a request has several answers
 	for _, p := range res.Answered {
-		if !slices.ContainsFunc(pkts, func(x recorded) bool { return x.comment == sentComment(p.Sent) }) {
+		if !sent[p.Sent.Index] {
+			sent[p.Sent.Index] = true
 			pkts = append(pkts, recorded{p.Sent.Time, p.Sent.Link, p.Sent.Data, sentComment(p.Sent)})
 		}
 		pkts = append(pkts, recorded{p.Received.Time, p.Received.Link, p.Received.Data, fmt.Sprintf("answer to #%d", p.Sent.Index)})

@@ -243,9 +243,8 @@ func statsFilter(expr string, first layers.LinkType) (func([]byte, capfile.Captu
 	if expr == "" {
 		return nil, nil
 	}
-	progs := map[layers.LinkType]*filter.Program{}
-	p, err := filter.Compile(expr, filter.LinkType(first), 0)
-	if err != nil {
+	fs := &filters{expr: expr, progs: map[layers.LinkType]*filter.Program{}, skipUnknown: true}
+	if _, err := fs.program(first); err != nil {
 		var se *filter.SyntaxError
 		if errors.As(err, &se) || first == layers.LinkTypeEthernet {
 			return nil, usagef("--filter: %v", err)
@@ -255,14 +254,9 @@ func statsFilter(expr string, first layers.LinkType) (func([]byte, capfile.Captu
 			return nil, usagef("--filter: %v", err)
 		}
 	}
-	progs[first] = p
 	return func(data []byte, ci capfile.CaptureInfo) bool {
-		p, ok := progs[ci.LinkType]
-		if !ok {
-			p, _ = filter.Compile(expr, filter.LinkType(ci.LinkType), 0)
-			progs[ci.LinkType] = p
-		}
-		return p != nil && p.Match(data, ci.Length)
+		ok, _ := fs.match(data, ci.Length, ci.LinkType)
+		return ok
 	}, nil
 }
 
