@@ -1,0 +1,402 @@
+package parquet
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Type is the type of a column.
+type Type uint8
+
+// The column types. Int32 and Int64 are signed integers (logical type
+// INT(32|64, signed)); String is UTF-8 text (BYTE_ARRAY, logical type
+// STRING); Timestamp is an instant as INT64 nanoseconds since the Unix
+// epoch (logical type TIMESTAMP(isAdjustedToUTC=true, unit=NANOS)).
+const (
+	Int32 Type = iota + 1
+	Int64
+	String
+	Timestamp
+)
+
+// Column is one column of a flat schema. An Optional column may hold
+// nulls (Writer.Null); a required one may not.
+type Column struct {
+	Name     string
+	Type     Type
+	Optional bool
+}
+
+// Config tunes a Writer. A nil *Config means the defaults.
+type Config struct {
+	// RowGroupRows is the number of rows of a row group, which a Writer
+	// keeps in memory before writing it out. Zero means 65536.
+	RowGroupRows int
+	// PageBytes is the size of values after which a column's data page is
+	// cut. Zero means 1 MiB.
+	PageBytes int
+}
+
+// Writer writes a Parquet file, row by row: for each row, one call per
+// column in the schema's order (Int32, Int64, String, Time or Null), then
+// EndRow. Close writes the footer. A Writer buffers one row group in
+// memory.
+type Writer struct {
+	w       io.Writer
+	name    string
+	cols    []column
+	cur     int   // next column of the current row
+	rows    int64 // rows of the current row group
+	total   int64 // rows written before the current row group
+	off     int64 // bytes written to w
+	groups  []rowGroup
+	cfg     Config
+	err     error // sticky
+	scratch []byte
+	closed  bool
+}
+
+type column struct {
+	Column
+	vals  []byte // PLAIN values of the page being filled
+	defs  []byte // its definition levels, one byte each (optional columns)
+	n     int    // values of the page, nulls included
+	chunk []byte // pages done, of the current row group
+	stats chunkStats
+}
+
+type chunkStats struct {
+	values   int64
+	nulls    int64
+	has      bool
+	min, max int64
+	smin     string
+	smax     string
+}
+
+type rowGroup struct {
+	rows   int64
+	offset int64
+	chunks []chunkMeta
+}
+
+type chunkMeta struct {
+	offset int64
+	size   int64
+	stats  chunkStats
+}
+
+var errClosed = errors.New("parquet: writer is closed")
+
+// NewWriter returns a Writer of a file whose schema is the message name
+// with the columns cols. Names must be non-empty and distinct.
+func NewWriter(w io.Writer, name string, cols []Column, cfg *Config) (*Writer, error) {
+	if name == "" || len(cols) == 0 {
+		return nil, errors.New("parquet: a schema needs a name and columns")
+	}
+	p := &Writer{w: w, name: name}
+	if cfg != nil {
+		p.cfg = *cfg
+	}
+	if p.cfg.RowGroupRows <= 0 {
+		p.cfg.RowGroupRows = 1 << 16
+	}
+	if p.cfg.PageBytes <= 0 {
+		p.cfg.PageBytes = 1 << 20
+	}
+	seen := make(map[string]bool, len(cols))
+	for _, c := range cols {
+		if c.Name == "" || seen[c.Name] {
+			return nil, fmt.Errorf("parquet: column name %q is empty or repeated", c.Name)
+		}
+		if c.Type < Int32 || c.Type > Timestamp {
+			return nil, fmt.Errorf("parquet: column %s: unknown type %d", c.Name, c.Type)
+		}
+		seen[c.Name] = true
+		p.cols = append(p.cols, column{Column: c})
+	}
+	return p, nil
+}
+
+// next returns the column the next value goes to, or nil after recording
+// an error if that column is not of type t.
+func (p *Writer) next(t Type) *column {
+	if p.err != nil {
+		return nil
+	}
+	if p.closed {
+		p.err = errClosed
+		return nil
+	}
+	if p.cur >= len(p.cols) {
+		p.err = fmt.Errorf("parquet: row %d has more than %d values", p.total+p.rows, len(p.cols))
+		return nil
+	}
+	c := &p.cols[p.cur]
+	if c.Type != t && (t != Int64 || c.Type != Timestamp) {
+		p.err = fmt.Errorf("parquet: column %s is not of the type of the value given", c.Name)
+		return nil
+	}
+	p.cur++
+	if c.Optional {
+		c.defs = append(c.defs, 1)
+	}
+	c.n++
+	c.stats.values++
+	return c
+}
+
+// Int32 appends v to the next column, which must be of type Int32.
+func (p *Writer) Int32(v int32) {
+	if c := p.next(Int32); c != nil {
+		c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(v))
+		c.stats.int(int64(v))
+		p.cut(c)
+	}
+}
+
+// Int64 appends v to the next column, which must be of type Int64 or
+// Timestamp (nanoseconds since the Unix epoch).
+func (p *Writer) Int64(v int64) {
+	if c := p.next(Int64); c != nil {
+		c.vals = binary.LittleEndian.AppendUint64(c.vals, uint64(v))
+		c.stats.int(v)
+		p.cut(c)
+	}
+}
+
+// Time appends t to the next column, which must be of type Timestamp. A
+// time outside the years 1678 to 2262 cannot be represented and is an
+// error.
+func (p *Writer) Time(t time.Time) {
+	ns := t.UnixNano()
+	if !time.Unix(0, ns).Equal(t) && p.err == nil {
+		p.err = fmt.Errorf("parquet: time %v is out of the range of nanosecond timestamps", t)
+		return
+	}
+	if c := p.next(Timestamp); c != nil {
+		c.vals = binary.LittleEndian.AppendUint64(c.vals, uint64(ns))
+		c.stats.int(ns)
+		p.cut(c)
+	}
+}
+
+// String appends v to the next column, which must be of type String.
+func (p *Writer) String(v string) {
+	if c := p.next(String); c != nil {
+		c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(len(v)))
+		c.vals = append(c.vals, v...)
+		s := &c.stats
+		if !s.has || v < s.smin {
+			s.smin = v
+		}
+		if !s.has || v > s.smax {
+			s.smax = v
+		}
+		s.has = true
+		p.cut(c)
+	}
+}
+
+// Null appends a null to the next column, which must be Optional.
+func (p *Writer) Null() {
+	if p.err != nil || p.closed || p.cur >= len(p.cols) {
+		p.next(0) // records the error
+		return
+	}
+	c := &p.cols[p.cur]
+	if !c.Optional {
+		p.err = fmt.Errorf("parquet: column %s is required: no null", c.Name)
+		return
+	}
+	p.cur++
+	c.defs = append(c.defs, 0)
+	c.n++
+	c.stats.values++
+	c.stats.nulls++
+}
+
+func (s *chunkStats) int(v int64) {
+	if !s.has || v < s.min {
+		s.min = v
+	}
+	if !s.has || v > s.max {
+		s.max = v
+	}
+	s.has = true
+}
+
+// cut finishes c's page if it is full.
+func (p *Writer) cut(c *column) {
+	if len(c.vals) >= p.cfg.PageBytes {
+		p.page(c)
+	}
+}
+
+// EndRow ends the current row, which must have had one value per column,
+// and writes a row group out when it is full. It returns the first error
+// of the row's values, if any: after an error the Writer writes nothing
+// more.
+func (p *Writer) EndRow() error {
+	if p.err != nil {
+		return p.err
+	}
+	if p.cur != len(p.cols) {
+		p.err = fmt.Errorf("parquet: row %d has %d values, the schema %d columns", p.total+p.rows, p.cur, len(p.cols))
+		return p.err
+	}
+	p.cur = 0
+	p.rows++
+	if p.rows >= int64(p.cfg.RowGroupRows) {
+		return p.flush()
+	}
+	return nil
+}
+
+// Rows returns the number of rows ended so far.
+func (p *Writer) Rows() int64 { return p.total + p.rows }
+
+// page appends c's pending values as a data page (v1, PLAIN, definition
+// levels RLE) to its chunk.
+func (p *Writer) page(c *column) {
+	if c.n == 0 {
+		return
+	}
+	levels := p.scratch[:0]
+	if c.Optional {
+		levels = append(levels, 0, 0, 0, 0)
+		levels = appendLevels(levels, c.defs)
+		binary.LittleEndian.PutUint32(levels, uint32(len(levels)-4))
+	}
+	p.scratch = levels
+	size := int32(len(levels) + len(c.vals))
+	h := compact{buf: c.chunk}
+	h.begin(0)
+	h.i32(1, 0) // DATA_PAGE
+	h.i32(2, size)
+	h.i32(3, size) // uncompressed
+	h.begin(5)     // DataPageHeader
+	h.i32(1, int32(c.n))
+	h.i32(2, encPlain)
+	h.i32(3, encRLE)
+	h.i32(4, encRLE)
+	h.end()
+	h.end()
+	c.chunk = append(h.buf, levels...)
+	c.chunk = append(c.chunk, c.vals...)
+	c.vals, c.defs, c.n = c.vals[:0], c.defs[:0], 0
+}
+
+// Encodings of parquet.thrift.
+const (
+	encPlain = 0
+	encRLE   = 3
+)
+
+// appendLevels appends the definition levels (bit width 1) in the
+// RLE/bit-packing hybrid encoding: runs of 8 or more equal levels as RLE
+// runs, the rest bit-packed in groups of 8 (the last group padded with
+// zeros, which readers ignore past the page's value count).
+func appendLevels(b, levels []byte) []byte {
+	packed := -1 // index in b of a bit-packed run's header, -1 if none open
+	groups := 0
+	for i := 0; i < len(levels); {
+		run := 1
+		for i+run < len(levels) && levels[i+run] == levels[i] {
+			run++
+		}
+		if run >= 8 {
+			packed = -1
+			b = binary.AppendUvarint(b, uint64(run)<<1)
+			b = append(b, levels[i])
+			i += run
+			continue
+		}
+		if packed < 0 {
+			// A header of one byte holds up to 63 groups; start another
+			// run after that.
+			packed, groups = len(b), 0
+			b = append(b, 0)
+		}
+		var g byte
+		for j := 0; j < 8 && i+j < len(levels); j++ {
+			g |= levels[i+j] << j
+		}
+		b = append(b, g)
+		i += 8
+		groups++
+		b[packed] = byte(groups<<1 | 1)
+		if groups == 63 {
+			packed = -1
+		}
+	}
+	return b
+}
+
+// flush writes the current row group out.
+func (p *Writer) flush() error {
+	if p.err != nil || p.rows == 0 {
+		return p.err
+	}
+	if p.off == 0 {
+		if err := p.write(magic); err != nil {
+			return err
+		}
+	}
+	g := rowGroup{rows: p.rows, offset: p.off, chunks: make([]chunkMeta, len(p.cols))}
+	for i := range p.cols {
+		c := &p.cols[i]
+		p.page(c)
+		g.chunks[i] = chunkMeta{offset: p.off, size: int64(len(c.chunk)), stats: c.stats}
+		if err := p.write(c.chunk); err != nil {
+			return err
+		}
+		c.chunk, c.stats = c.chunk[:0], chunkStats{}
+	}
+	p.groups = append(p.groups, g)
+	p.total += p.rows
+	p.rows = 0
+	return nil
+}
+
+func (p *Writer) write(b []byte) error {
+	n, err := p.w.Write(b)
+	p.off += int64(n)
+	if err != nil {
+		p.err = fmt.Errorf("parquet: %w", err)
+	}
+	return p.err
+}
+
+var magic = []byte("PAR1")
+
+// Close writes the rows buffered and the file's footer. It does not close
+// the underlying io.Writer. A row begun and not ended is an error.
+func (p *Writer) Close() error {
+	if p.closed {
+		return p.err
+	}
+	if p.err == nil && p.cur != 0 {
+		p.err = fmt.Errorf("parquet: row %d is not ended", p.total+p.rows)
+	}
+	if p.err != nil {
+		p.closed = true
+		return p.err
+	}
+	if p.off == 0 {
+		if err := p.write(magic); err != nil {
+			return err
+		}
+	}
+	if err := p.flush(); err != nil {
+		return err
+	}
+	p.closed = true
+	meta := p.footer()
+	meta = binary.LittleEndian.AppendUint32(meta, uint32(len(meta)))
+	meta = append(meta, magic...)
+	return p.write(meta)
+}
