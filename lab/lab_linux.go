@@ -62,7 +62,6 @@ type Node struct {
 	fd   int
 }
 
-
 // Up builds t: namespaces, links, addresses, routes, faults and services.
 // On error everything it created is removed again. Services run until Close.
 func Up(ctx context.Context, t Topology, cfg *Config) (_ *Lab, err error) {
