@@ -22,7 +22,7 @@ import (
 )
 
 func init() {
-	register(newTraceCmd)
+	register(newTraceCmd, "trace")
 	addDemoStep(demoStep{order: 20, title: "trace: the routers on the way to the target (UDP probes, Paris mode)", run: func(ctx context.Context, d *demo) error {
 		return d.sonde(ctx, d.lab.Topology.Client, "trace", "-n", d.target().String())
 	}})
@@ -327,11 +327,15 @@ func enrich(ctx context.Context, hops []trace.Hop, en trace.Enricher) {
 		}
 	}
 	out := make([]map[string]string, len(jobs))
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Go(func() { out[i] = en.Enrich(ctx, j.addr) })
+	if len(jobs) == 1 { // a hop as it comes: no goroutine to wait for
+		out[0] = en.Enrich(ctx, jobs[0].addr)
+	} else {
+		var wg sync.WaitGroup
+		for i, j := range jobs {
+			wg.Go(func() { out[i] = en.Enrich(ctx, j.addr) })
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	for i, j := range jobs {
 		if len(out[i]) == 0 {
 			continue
