@@ -93,6 +93,9 @@ Practise only on networks you own: "sonde lab" builds a virtual one.`,
 		for _, r := range registrations {
 			if r.name != "" && r.name == e.args[0] {
 				root.AddCommand(r.new(e))
+				// Nor cobra's completion command, which only a command
+				// line naming it uses.
+				root.CompletionOptions.DisableDefaultCmd = true
 				return root
 			}
 		}
