@@ -48,7 +48,7 @@ var packetColumns = []parquet.Column{
 }
 
 // PacketWriter writes one PacketRow per packet to a Parquet file
-// (uncompressed), for captures to be queried in DuckDB, Spark or
+// (Snappy-compressed), for captures to be queried in DuckDB, Spark or
 // ClickHouse. Its memory grows with TCP streams (for their numbers) and a
 // row group of rows (65536).
 type PacketWriter struct {
@@ -65,7 +65,7 @@ type PacketWriter struct {
 // NewPacketWriter returns a PacketWriter writing to w. Close must be called
 // to complete the file.
 func NewPacketWriter(w io.Writer) *PacketWriter {
-	pw, err := parquet.NewWriter(w, "PacketRow", packetColumns, nil)
+	pw, err := parquet.NewWriter(w, "PacketRow", packetColumns, &parquet.Config{Codec: parquet.Snappy})
 	p := &PacketWriter{w: pw, names: map[string]string{}}
 	if err != nil { // the schema is constant: cannot happen
 		p.err = fmt.Errorf("analyze: %w", err)

@@ -60,10 +60,10 @@ func kindName(k Kind) string {
 }
 
 // WriteFlowsParquet writes every conversation of the tables the Config
-// selected to w as a Parquet file of FlowRow (uncompressed), for analysis
+// selected to w as a Parquet file of FlowRow (Snappy-compressed), for analysis
 // in DuckDB, Spark or ClickHouse.
 func (a *Analyzer) WriteFlowsParquet(w io.Writer) (rows int, err error) {
-	pw, err := parquet.NewWriter(w, "FlowRow", flowColumns, nil)
+	pw, err := parquet.NewWriter(w, "FlowRow", flowColumns, &parquet.Config{Codec: parquet.Snappy})
 	if err != nil {
 		return 0, fmt.Errorf("analyze: %w", err)
 	}

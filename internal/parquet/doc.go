@@ -2,13 +2,15 @@
 // per field, each required or optional, of the types sonde exports (INT32,
 // INT64, UTF-8 strings as BYTE_ARRAY, and INT64 timestamps in nanoseconds,
 // adjusted to UTC). It writes what every reader understands — PLAIN
-// encoding, data pages v1, no compression, min/max statistics — and nothing
-// else: no nesting, no dictionaries, no reading.
+// encoding, data pages v1, uncompressed or Snappy-compressed (its own
+// encoder), min/max statistics — and nothing else: no nesting, no
+// dictionaries, no reading.
 //
 // The format is the one of apache/parquet-format (parquet.thrift): the file
 // is "PAR1", the row groups (for each column, its pages: a Thrift
 // PageHeader, the definition levels as RLE runs when the column is
-// optional, the PLAIN values), then the FileMetaData in the Thrift compact
+// optional, the PLAIN values; the two compressed together), then the
+// FileMetaData in the Thrift compact
 // protocol, its length and "PAR1" again. The Thrift structures are written
 // by hand here, field by field, so that sonde's binary does not carry a
 // general Parquet library (and its codecs) that costs start-up time to every

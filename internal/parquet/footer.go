@@ -85,12 +85,13 @@ func (p *Writer) footer() []byte {
 	for _, g := range p.groups {
 		c.elem()
 		c.list(1, tStruct, len(g.chunks))
-		var size int64
+		var size, raw int64
 		for i, m := range g.chunks {
 			p.chunk(&c, &p.cols[i], m)
 			size += m.size
+			raw += m.raw
 		}
-		c.i64(2, size) // total_byte_size
+		c.i64(2, raw) // total_byte_size
 		c.i64(3, g.rows)
 		c.i64(5, g.offset)
 		c.i64(6, size) // total_compressed_size
@@ -128,9 +129,9 @@ func (p *Writer) chunk(c *compact, col *column, m chunkMeta) {
 	c.listI32(encRLE)
 	c.list(3, tBinary, 1)
 	c.listString(col.Name)
-	c.i32(4, 0) // UNCOMPRESSED
+	c.i32(4, int32(p.cfg.Codec)) // UNCOMPRESSED 0, SNAPPY 1: as parquet.thrift's CompressionCodec
 	c.i64(5, m.stats.values)
-	c.i64(6, m.size)
+	c.i64(6, m.raw)
 	c.i64(7, m.size)
 	c.i64(9, m.offset) // data_page_offset
 	c.begin(12)        // Statistics

@@ -38,7 +38,20 @@ type Config struct {
 	// PageBytes is the size of values after which a column's data page is
 	// cut. Zero means 1 MiB.
 	PageBytes int
+	// Codec compresses the pages. Zero means Uncompressed.
+	Codec Codec
 }
+
+// Codec is the compression of a file's pages.
+type Codec uint8
+
+// The codecs: Snappy is Parquet's SNAPPY, which every reader knows; its
+// encoder here is simple and fast, and shrinks repeated addresses and
+// small numbers several times.
+const (
+	Uncompressed Codec = iota
+	Snappy
+)
 
 // Writer writes a Parquet file, row by row: for each row, one call per
 // column in the schema's order (Int32, Int64, String, Time or Null), then
@@ -56,6 +69,8 @@ type Writer struct {
 	cfg     Config
 	err     error // sticky
 	scratch []byte
+	packed  []byte                        // a compressed page
+	table   *[1 << snappyTableBits]uint16 // the Snappy encoder's
 	closed  bool
 }
 
@@ -65,6 +80,7 @@ type column struct {
 	defs  []byte // its definition levels, one byte each (optional columns)
 	n     int    // values of the page, nulls included
 	chunk []byte // pages done, of the current row group
+	raw   int64  // the size chunk would have uncompressed
 	stats chunkStats
 }
 
@@ -85,7 +101,8 @@ type rowGroup struct {
 
 type chunkMeta struct {
 	offset int64
-	size   int64
+	size   int64 // as written
+	raw    int64 // uncompressed
 	stats  chunkStats
 }
 
@@ -106,6 +123,13 @@ func NewWriter(w io.Writer, name string, cols []Column, cfg *Config) (*Writer, e
 	}
 	if p.cfg.PageBytes <= 0 {
 		p.cfg.PageBytes = 1 << 20
+	}
+	switch p.cfg.Codec {
+	case Uncompressed:
+	case Snappy:
+		p.table = new([1 << snappyTableBits]uint16)
+	default:
+		return nil, fmt.Errorf("parquet: unknown codec %d", p.cfg.Codec)
 	}
 	seen := make(map[string]bool, len(cols))
 	for _, c := range cols {
@@ -265,28 +289,33 @@ func (p *Writer) page(c *column) {
 	if c.n == 0 {
 		return
 	}
-	levels := p.scratch[:0]
+	data := p.scratch[:0]
 	if c.Optional {
-		levels = append(levels, 0, 0, 0, 0)
-		levels = appendLevels(levels, c.defs)
-		binary.LittleEndian.PutUint32(levels, uint32(len(levels)-4))
+		data = append(data, 0, 0, 0, 0)
+		data = appendLevels(data, c.defs)
+		binary.LittleEndian.PutUint32(data, uint32(len(data)-4))
 	}
-	p.scratch = levels
-	size := int32(len(levels) + len(c.vals))
+	data = append(data, c.vals...)
+	p.scratch = data
+	body := data
+	if p.cfg.Codec == Snappy {
+		p.packed = appendSnappy(p.packed[:0], data, p.table)
+		body = p.packed
+	}
 	h := compact{buf: c.chunk}
 	h.begin(0)
 	h.i32(1, 0) // DATA_PAGE
-	h.i32(2, size)
-	h.i32(3, size) // uncompressed
-	h.begin(5)     // DataPageHeader
+	h.i32(2, int32(len(data)))
+	h.i32(3, int32(len(body)))
+	h.begin(5) // DataPageHeader
 	h.i32(1, int32(c.n))
 	h.i32(2, encPlain)
 	h.i32(3, encRLE)
 	h.i32(4, encRLE)
 	h.end()
 	h.end()
-	c.chunk = append(h.buf, levels...)
-	c.chunk = append(c.chunk, c.vals...)
+	c.raw += int64(len(h.buf)-len(c.chunk)) + int64(len(data))
+	c.chunk = append(h.buf, body...)
 	c.vals, c.defs, c.n = c.vals[:0], c.defs[:0], 0
 }
 
@@ -350,11 +379,11 @@ func (p *Writer) flush() error {
 	for i := range p.cols {
 		c := &p.cols[i]
 		p.page(c)
-		g.chunks[i] = chunkMeta{offset: p.off, size: int64(len(c.chunk)), stats: c.stats}
+		g.chunks[i] = chunkMeta{offset: p.off, size: int64(len(c.chunk)), raw: c.raw, stats: c.stats}
 		if err := p.write(c.chunk); err != nil {
 			return err
 		}
-		c.chunk, c.stats = c.chunk[:0], chunkStats{}
+		c.chunk, c.raw, c.stats = c.chunk[:0], 0, chunkStats{}
 	}
 	p.groups = append(p.groups, g)
 	p.total += p.rows

@@ -152,6 +152,9 @@ func TestRoundTrip(t *testing.T) {
 		{"defaults", 3000, nil},
 		{"small groups and pages", 3000, &parquet.Config{RowGroupRows: 77, PageBytes: 100}},
 		{"group of one row", 20, &parquet.Config{RowGroupRows: 1}},
+		{"snappy", 3000, &parquet.Config{Codec: parquet.Snappy}},
+		{"snappy, small groups and pages", 3000, &parquet.Config{RowGroupRows: 77, PageBytes: 100, Codec: parquet.Snappy}},
+		{"snappy, large pages", 200000, &parquet.Config{Codec: parquet.Snappy, RowGroupRows: 150000}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rows := randomRows(rng, tc.rows)
@@ -297,6 +300,9 @@ func TestWriterErrors(t *testing.T) {
 	if _, err := parquet.NewWriter(io.Discard, "r", []parquet.Column{{Name: "a", Type: parquet.Int32}, {Name: "a", Type: parquet.Int64}}, nil); err == nil {
 		t.Error("NewWriter accepted two columns of the same name")
 	}
+	if _, err := parquet.NewWriter(io.Discard, "r", []parquet.Column{{Name: "a", Type: parquet.Int32}}, &parquet.Config{Codec: 9}); err == nil {
+		t.Error("NewWriter accepted an unknown codec")
+	}
 	if _, err := parquet.NewWriter(io.Discard, "r", nil, nil); err == nil {
 		t.Error("NewWriter accepted a schema without columns")
 	}
@@ -333,7 +339,7 @@ func TestWriteErrorIsReturned(t *testing.T) {
 }
 
 func TestAllocs(t *testing.T) {
-	w, err := parquet.NewWriter(io.Discard, "row", schema, &parquet.Config{RowGroupRows: 1 << 20})
+	w, err := parquet.NewWriter(io.Discard, "row", schema, &parquet.Config{RowGroupRows: 1 << 20, Codec: parquet.Snappy})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +370,7 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add(uint64(7), uint16(700), uint16(64), uint16(0))
 	f.Fuzz(func(t *testing.T, seed uint64, n, groupRows, pageBytes uint16) {
 		rows := randomRows(rand.New(rand.NewPCG(seed, seed>>1)), int(n%2000))
-		data := writeRows(t, rows, &parquet.Config{RowGroupRows: int(groupRows), PageBytes: int(pageBytes)})
+		data := writeRows(t, rows, &parquet.Config{RowGroupRows: int(groupRows), PageBytes: int(pageBytes), Codec: parquet.Codec(seed % 2)})
 		_, got := readRows(t, data)
 		if diff := cmp.Diff(rows, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
 			t.Fatalf("rows read back differ (-written +read):\n%s", diff)
@@ -374,11 +380,18 @@ func FuzzRoundTrip(f *testing.F) {
 
 func BenchmarkWriter(b *testing.B) {
 	rows := randomRows(rand.New(rand.NewPCG(3, 4)), 10000)
-	b.ReportAllocs()
-	var size int
-	for b.Loop() {
-		size = len(writeRows(b, rows, nil))
+	for _, codec := range []struct {
+		name string
+		c    parquet.Codec
+	}{{"uncompressed", parquet.Uncompressed}, {"snappy", parquet.Snappy}} {
+		b.Run(codec.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var size int
+			for b.Loop() {
+				size = len(writeRows(b, rows, &parquet.Config{Codec: codec.c}))
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/row")
+			b.ReportMetric(float64(size)/float64(len(rows)), "bytes/row")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/row")
-	b.SetBytes(int64(size))
 }
