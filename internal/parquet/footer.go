@@ -114,7 +114,9 @@ func (p *Writer) footer() []byte {
 // chunk writes the ColumnChunk of column col described by m.
 func (p *Writer) chunk(c *compact, col *column, m chunkMeta) {
 	c.elem()
-	c.i64(2, m.offset) // file_offset
+	// file_offset is deprecated: 0 when no ColumnMetaData is written outside
+	// the footer, says parquet.thrift.
+	c.i64(2, 0)
 	c.begin(3)         // ColumnMetaData
 	switch col.Type {
 	case Int32:
