@@ -117,7 +117,7 @@ func (p *Writer) chunk(c *compact, col *column, m chunkMeta) {
 	// file_offset is deprecated: 0 when no ColumnMetaData is written outside
 	// the footer, says parquet.thrift.
 	c.i64(2, 0)
-	c.begin(3)         // ColumnMetaData
+	c.begin(3) // ColumnMetaData
 	switch col.Type {
 	case Int32:
 		c.i32(1, typeInt32)
