@@ -7,9 +7,9 @@
 //	go run ./gen -o countries_gen.go
 //
 // It decodes the topology (delta-encoded quantized arcs, polygons and
-// multipolygons of arc indices, ~i for arc i reversed), simplifies the
-// shared arcs lightly in projected units (so that neighbours keep one
-// border), cuts the rings that cross the antimeridian and closes the ring
+// multipolygons of arc indices, ~i for arc i reversed), with -simplify
+// simplifies the shared arcs in projected units (so that neighbours keep
+// one border), cuts the rings that cross the antimeridian and closes the ring
 // that surrounds the South Pole along the pole line, projects with
 // worldmap.Project, rounds to 0.1 unit, and writes compact relative SVG
 // path data.
@@ -646,6 +646,5 @@ func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 
 // tenths formats v/10 in the shortest decimal form.
 func tenths(v int) string {
-	s := strconv.FormatFloat(float64(v)/10, 'f', -1, 64)
-	return s
+	return strconv.FormatFloat(float64(v)/10, 'f', -1, 64)
 }
