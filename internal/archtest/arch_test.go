@@ -41,10 +41,15 @@ var layers = map[string][]string{
 	"scan":              {"packet", "rawsock", "route", "probe", "capture", "filter"},
 	"report":            {"analyze", "geo", "packet"},
 	"bench/gen":         {"capfile", "packet"}, // a tool of the benchmarks, above no layer
+
+	// The world map of reports: constant data, and the generator of it
+	// that go generate runs.
+	"report/worldmap":     {},
+	"report/worldmap/gen": {"report/worldmap"},
 }
 
 // pure packages never make a syscall, start a goroutine or read a clock.
-var pure = []string{"packet", "filter"}
+var pure = []string{"packet", "filter", "report/worldmap"}
 
 type pkg struct {
 	ImportPath string
