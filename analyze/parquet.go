@@ -28,10 +28,10 @@ type FlowRow struct {
 
 // flowColumns is FlowRow's schema, in its fields' order.
 var flowColumns = []parquet.Column{
-	{Name: "kind", Type: parquet.String},
-	{Name: "addr_a", Type: parquet.String},
+	{Name: "kind", Type: parquet.String, Dictionary: true},
+	{Name: "addr_a", Type: parquet.String, Dictionary: true},
 	{Name: "port_a", Type: parquet.Int32},
-	{Name: "addr_b", Type: parquet.String},
+	{Name: "addr_b", Type: parquet.String, Dictionary: true},
 	{Name: "port_b", Type: parquet.Int32},
 	{Name: "stream", Type: parquet.Int64},
 	{Name: "frames_ab", Type: parquet.Int64},

@@ -126,17 +126,27 @@ func (p *Writer) chunk(c *compact, col *column, m chunkMeta) {
 	case String:
 		c.i32(1, typeByteArray)
 	}
-	c.list(2, tI32, 2)
-	c.listI32(encPlain)
-	c.listI32(encRLE)
+	if m.dict {
+		c.list(2, tI32, 3)
+		c.listI32(encPlain)
+		c.listI32(encRLE)
+		c.listI32(encRLEDictionary)
+	} else {
+		c.list(2, tI32, 2)
+		c.listI32(encPlain)
+		c.listI32(encRLE)
+	}
 	c.list(3, tBinary, 1)
 	c.listString(col.Name)
 	c.i32(4, int32(p.cfg.Codec)) // UNCOMPRESSED 0, SNAPPY 1: as parquet.thrift's CompressionCodec
 	c.i64(5, m.stats.values)
 	c.i64(6, m.raw)
 	c.i64(7, m.size)
-	c.i64(9, m.offset) // data_page_offset
-	c.begin(12)        // Statistics
+	c.i64(9, m.data) // data_page_offset
+	if m.dict {
+		c.i64(11, m.offset) // dictionary_page_offset
+	}
+	c.begin(12) // Statistics
 	c.i64(3, m.stats.nulls)
 	if m.stats.has {
 		var lo, hi []byte

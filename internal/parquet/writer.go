@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"time"
 )
 
@@ -23,11 +24,16 @@ const (
 )
 
 // Column is one column of a flat schema. An Optional column may hold
-// nulls (Writer.Null); a required one may not.
+// nulls (Writer.Null); a required one may not. A String column with
+// Dictionary set is dictionary-encoded: each row group stores each distinct
+// value once, in a dictionary page, and the rows as indices into it (RLE
+// and bit-packed); when the dictionary would pass PageBytes, the rest of
+// the row group's values are written PLAIN.
 type Column struct {
-	Name     string
-	Type     Type
-	Optional bool
+	Name       string
+	Type       Type
+	Optional   bool
+	Dictionary bool
 }
 
 // Config tunes a Writer. A nil *Config means the defaults.
@@ -81,7 +87,13 @@ type column struct {
 	n     int    // values of the page, nulls included
 	chunk []byte // pages done, of the current row group
 	raw   int64  // the size chunk would have uncompressed
-	stats chunkStats
+	// Dictionary encoding, for the current row group.
+	dict     map[string]uint32 // value → index
+	dictVals []byte            // the values, PLAIN
+	idx      []uint32          // the page's indices
+	plain    bool              // the dictionary is full: PLAIN from now on
+	usedDict bool              // some page of the chunk is dictionary-encoded
+	stats    chunkStats
 }
 
 type chunkStats struct {
@@ -103,6 +115,8 @@ type chunkMeta struct {
 	offset int64
 	size   int64 // as written
 	raw    int64 // uncompressed
+	data   int64 // offset of the first data page (after the dictionary's)
+	dict   bool  // a dictionary page starts the chunk
 	stats  chunkStats
 }
 
@@ -138,6 +152,9 @@ func NewWriter(w io.Writer, name string, cols []Column, cfg *Config) (*Writer, e
 		}
 		if c.Type < Int32 || c.Type > Timestamp {
 			return nil, fmt.Errorf("parquet: column %s: unknown type %d", c.Name, c.Type)
+		}
+		if c.Dictionary && c.Type != String {
+			return nil, fmt.Errorf("parquet: column %s: only strings are dictionary-encoded", c.Name)
 		}
 		seen[c.Name] = true
 		p.cols = append(p.cols, column{Column: c})
@@ -210,19 +227,53 @@ func (p *Writer) Time(t time.Time) {
 
 // String appends v to the next column, which must be of type String.
 func (p *Writer) String(v string) {
-	if c := p.next(String); c != nil {
-		c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(len(v)))
-		c.vals = append(c.vals, v...)
-		s := &c.stats
-		if !s.has || v < s.smin {
-			s.smin = v
-		}
-		if !s.has || v > s.smax {
-			s.smax = v
-		}
-		s.has = true
-		p.cut(c)
+	c := p.next(String)
+	if c == nil {
+		return
 	}
+	s := &c.stats
+	if !s.has || v < s.smin {
+		s.smin = v
+	}
+	if !s.has || v > s.smax {
+		s.smax = v
+	}
+	s.has = true
+	if c.Dictionary && !c.plain {
+		i, ok := c.dict[v]
+		if !ok && len(c.dictVals)+4+len(v) <= p.cfg.PageBytes {
+			if c.dict == nil {
+				c.dict = map[string]uint32{}
+			}
+			i, ok = uint32(len(c.dict)), true
+			c.dict[v] = i
+			c.dictVals = binary.LittleEndian.AppendUint32(c.dictVals, uint32(len(v)))
+			c.dictVals = append(c.dictVals, v...)
+		}
+		if ok {
+			c.idx = append(c.idx, i)
+			if len(c.idx)*4 >= p.cfg.PageBytes {
+				p.page(c)
+			}
+			return
+		}
+		// The dictionary is full: the page so far (without v) is written
+		// with it, and v starts the PLAIN pages of the rest of the row
+		// group.
+		if c.Optional {
+			c.defs = c.defs[:len(c.defs)-1]
+		}
+		c.n--
+		p.page(c)
+		c.plain = true
+		if c.Optional {
+			c.defs = append(c.defs, 1)
+		}
+		c.n++
+	}
+	c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(len(v)))
+	c.vals = append(c.vals, v...)
+	p.cut(c)
 }
 
 // Null appends a null to the next column, which must be Optional.
@@ -292,55 +343,93 @@ func (p *Writer) page(c *column) {
 	data := p.scratch[:0]
 	if c.Optional {
 		data = append(data, 0, 0, 0, 0)
-		data = appendLevels(data, c.defs)
+		data = appendHybrid(data, c.defs, 1)
 		binary.LittleEndian.PutUint32(data, uint32(len(data)-4))
 	}
-	data = append(data, c.vals...)
+	enc := encPlain
+	if len(c.idx) > 0 {
+		// The indices: their bit width, then RLE and bit-packed runs.
+		enc = encRLEDictionary
+		width := max(1, bits.Len32(uint32(len(c.dict)-1)))
+		data = append(data, byte(width))
+		data = appendHybrid(data, c.idx, width)
+		c.usedDict = true
+	} else {
+		data = append(data, c.vals...)
+	}
 	p.scratch = data
-	body := data
+	c.chunk = p.appendPage(c.chunk, &c.raw, data, func(h *compact) {
+		h.i32(1, 0) // DATA_PAGE
+		h.i32(2, int32(len(data)))
+		h.i32(3, int32(len(p.packed)))
+		h.begin(5) // DataPageHeader
+		h.i32(1, int32(c.n))
+		h.i32(2, int32(enc))
+		h.i32(3, encRLE)
+		h.i32(4, encRLE)
+		h.end()
+	})
+	c.vals, c.defs, c.idx, c.n = c.vals[:0], c.defs[:0], c.idx[:0], 0
+}
+
+// appendPage appends a page to dst: its header (the PageHeader's fields
+// written by fields) and data, compressed with the Writer's codec into
+// p.packed first. raw counts the page's size uncompressed.
+func (p *Writer) appendPage(dst []byte, raw *int64, data []byte, fields func(*compact)) []byte {
 	if p.cfg.Codec == Snappy {
 		p.packed = appendSnappy(p.packed[:0], data, p.table)
-		body = p.packed
+	} else {
+		p.packed = append(p.packed[:0], data...)
 	}
-	h := compact{buf: c.chunk}
+	h := compact{buf: dst}
 	h.begin(0)
-	h.i32(1, 0) // DATA_PAGE
-	h.i32(2, int32(len(data)))
-	h.i32(3, int32(len(body)))
-	h.begin(5) // DataPageHeader
-	h.i32(1, int32(c.n))
-	h.i32(2, encPlain)
-	h.i32(3, encRLE)
-	h.i32(4, encRLE)
+	fields(&h)
 	h.end()
-	h.end()
-	c.raw += int64(len(h.buf)-len(c.chunk)) + int64(len(data))
-	c.chunk = append(h.buf, body...)
-	c.vals, c.defs, c.n = c.vals[:0], c.defs[:0], 0
+	*raw += int64(len(h.buf)-len(dst)) + int64(len(data))
+	return append(h.buf, p.packed...)
+}
+
+// dictPage returns c's dictionary page.
+func (p *Writer) dictPage(c *column) (page []byte, raw int64) {
+	page = p.appendPage(nil, &raw, c.dictVals, func(h *compact) {
+		h.i32(1, 2) // DICTIONARY_PAGE
+		h.i32(2, int32(len(c.dictVals)))
+		h.i32(3, int32(len(p.packed)))
+		h.begin(7) // DictionaryPageHeader
+		h.i32(1, int32(len(c.dict)))
+		h.i32(2, encPlain)
+		h.end()
+	})
+	return page, raw
 }
 
 // Encodings of parquet.thrift.
 const (
-	encPlain = 0
-	encRLE   = 3
+	encPlain         = 0
+	encRLE           = 3
+	encRLEDictionary = 8
 )
 
-// appendLevels appends the definition levels (bit width 1) in the
-// RLE/bit-packing hybrid encoding: runs of 8 or more equal levels as RLE
-// runs, the rest bit-packed in groups of 8 (the last group padded with
-// zeros, which readers ignore past the page's value count).
-func appendLevels(b, levels []byte) []byte {
+// appendHybrid appends values of width bits in the RLE/bit-packing hybrid
+// encoding: runs of 8 or more equal values as RLE runs (the value in
+// whole bytes), the rest bit-packed in groups of 8, LSB first (the last
+// group padded with zeros, which readers ignore past the page's value
+// count).
+func appendHybrid[T byte | uint32](b []byte, vals []T, width int) []byte {
 	packed := -1 // index in b of a bit-packed run's header, -1 if none open
 	groups := 0
-	for i := 0; i < len(levels); {
+	for i := 0; i < len(vals); {
 		run := 1
-		for i+run < len(levels) && levels[i+run] == levels[i] {
+		for i+run < len(vals) && vals[i+run] == vals[i] {
 			run++
 		}
 		if run >= 8 {
 			packed = -1
 			b = binary.AppendUvarint(b, uint64(run)<<1)
-			b = append(b, levels[i])
+			for v, n := uint32(vals[i]), 0; n < width; n += 8 {
+				b = append(b, byte(v))
+				v >>= 8
+			}
 			i += run
 			continue
 		}
@@ -350,11 +439,19 @@ func appendLevels(b, levels []byte) []byte {
 			packed, groups = len(b), 0
 			b = append(b, 0)
 		}
-		var g byte
-		for j := 0; j < 8 && i+j < len(levels); j++ {
-			g |= levels[i+j] << j
+		var acc uint64
+		nbits := 0
+		for j := range 8 {
+			if i+j < len(vals) {
+				acc |= uint64(vals[i+j]) << nbits
+			}
+			nbits += width
+			for nbits >= 8 {
+				b = append(b, byte(acc))
+				acc >>= 8
+				nbits -= 8
+			}
 		}
-		b = append(b, g)
 		i += 8
 		groups++
 		b[packed] = byte(groups<<1 | 1)
@@ -379,11 +476,22 @@ func (p *Writer) flush() error {
 	for i := range p.cols {
 		c := &p.cols[i]
 		p.page(c)
-		g.chunks[i] = chunkMeta{offset: p.off, size: int64(len(c.chunk)), raw: c.raw, stats: c.stats}
+		m := chunkMeta{offset: p.off, data: p.off, raw: c.raw, stats: c.stats}
+		if c.usedDict {
+			dict, raw := p.dictPage(c)
+			if err := p.write(dict); err != nil {
+				return err
+			}
+			m.dict, m.data, m.size, m.raw = true, p.off, int64(len(dict)), m.raw+raw
+		}
+		m.size += int64(len(c.chunk))
+		g.chunks[i] = m
 		if err := p.write(c.chunk); err != nil {
 			return err
 		}
 		c.chunk, c.raw, c.stats = c.chunk[:0], 0, chunkStats{}
+		clear(c.dict)
+		c.dictVals, c.plain, c.usedDict = c.dictVals[:0], false, false
 	}
 	p.groups = append(p.groups, g)
 	p.total += p.rows

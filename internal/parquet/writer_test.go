@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,9 +31,9 @@ type row struct {
 var schema = []parquet.Column{
 	{Name: "a", Type: parquet.Int32},
 	{Name: "b", Type: parquet.Int64},
-	{Name: "s", Type: parquet.String},
+	{Name: "s", Type: parquet.String, Dictionary: true},
 	{Name: "t", Type: parquet.Timestamp},
-	{Name: "os", Type: parquet.String, Optional: true},
+	{Name: "os", Type: parquet.String, Optional: true, Dictionary: true},
 	{Name: "oa", Type: parquet.Int32, Optional: true},
 	{Name: "ob", Type: parquet.Int64, Optional: true},
 }
@@ -393,5 +394,82 @@ func BenchmarkWriter(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/row")
 			b.ReportMetric(float64(size)/float64(len(rows)), "bytes/row")
 		})
+	}
+}
+
+type strRow struct {
+	S string  `parquet:"s"`
+	O *string `parquet:"o,optional"`
+}
+
+// TestDictionary writes string columns of few to many distinct values
+// (index widths of 1 to 18 bits), in runs and not, some pages falling back
+// to PLAIN when the dictionary fills, and reads them back with parquet-go.
+func TestDictionary(t *testing.T) {
+	cols := []parquet.Column{
+		{Name: "s", Type: parquet.String, Dictionary: true},
+		{Name: "o", Type: parquet.String, Optional: true, Dictionary: true},
+	}
+	for _, tc := range []struct {
+		distinct, run, rows int
+		cfg                 *parquet.Config
+		wantDict            bool
+	}{
+		{1, 1, 1000, nil, true},
+		{2, 1, 1000, nil, true},
+		{3, 20, 5000, nil, true},
+		{300, 1, 5000, nil, true},
+		{300, 9, 5000, &parquet.Config{Codec: parquet.Snappy}, true},
+		{70000, 1, 150000, &parquet.Config{RowGroupRows: 200000, PageBytes: 4 << 20}, true},
+		{200000, 1, 200000, &parquet.Config{RowGroupRows: 300000, PageBytes: 8 << 20}, true},
+		{5000, 1, 20000, &parquet.Config{PageBytes: 1000}, true}, // the dictionary fills: PLAIN after
+		{5000, 3, 20000, &parquet.Config{PageBytes: 1, RowGroupRows: 999}, false},
+	} {
+		rows := make([]strRow, tc.rows)
+		for i := range rows {
+			v := strconv.Itoa((i / tc.run * 7919) % tc.distinct)
+			rows[i].S = "v" + v
+			if i%5 != 0 {
+				rows[i].O = &v
+			}
+		}
+		var buf bytes.Buffer
+		w, err := parquet.NewWriter(&buf, "strRow", cols, tc.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			w.String(r.S)
+			if r.O != nil {
+				w.String(*r.O)
+			} else {
+				w.Null()
+			}
+			if err := w.EndRow(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		data := buf.Bytes()
+		f, err := pqgo.OpenFile(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatalf("%+v: %v", tc, err)
+		}
+		r := pqgo.NewGenericReader[strRow](bytes.NewReader(data))
+		got := make([]strRow, len(rows)+1)
+		n, err := r.Read(got)
+		r.Close()
+		if err != nil && err != io.EOF {
+			t.Fatalf("%+v: %v", tc, err)
+		}
+		if diff := cmp.Diff(rows, got[:n]); diff != "" {
+			t.Errorf("%d distinct, runs of %d: rows read back differ:\n%.2000s", tc.distinct, tc.run, diff)
+		}
+		md := f.Metadata().RowGroups[0].Columns[0].MetaData
+		if hasDict := md.DictionaryPageOffset > 0; hasDict != tc.wantDict {
+			t.Errorf("%d distinct, runs of %d: dictionary page %v (encodings %v), want %v", tc.distinct, tc.run, hasDict, md.Encoding, tc.wantDict)
+		}
 	}
 }
