@@ -31,6 +31,8 @@ rows=""
 # (milliseconds) and INRATIO.
 innode() {
   local out
+  # Both must work: a failing command would be timed as a fast one.
+  lab_exec client bash -c "$2 && $4" >/dev/null 2>&1 || { echo "bench: in the node, '$2' or '$4' fails" >&2; exit 1; }
   # shellcheck disable=SC2016
   out=$(lab_exec client bash -c '
     n=$1 c1=$2 c2=$3 a=() b=()
