@@ -1,0 +1,184 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+)
+
+// Trace is a traceroute as `sonde trace --json` writes it: the input of a
+// report's path table and of the path drawn on its map.
+type Trace struct {
+	Dst     netip.Addr `json:"dst"`
+	Src     netip.Addr `json:"src"`
+	Method  string     `json:"method"` // "udp", "icmp", "tcp"
+	Reached bool       `json:"reached"`
+	Hops    []Hop      `json:"hops"`
+	Sent    int        `json:"sent"`
+	Retried int        `json:"retried"`
+}
+
+// Hop is one TTL of a Trace and the answers to its probes.
+type Hop struct {
+	TTL    int     `json:"ttl"`
+	Final  bool    `json:"final,omitempty"` // the destination answered
+	Probes []Probe `json:"probes"`
+}
+
+// Probe is one probe of a Hop: who answered it and when.
+type Probe struct {
+	Addr    netip.Addr        `json:"addr"`   // zero: no answer
+	RTTms   float64           `json:"rtt_ms"` // round-trip time in milliseconds
+	Note    string            `json:"note,omitempty"`
+	Retried bool              `json:"retried,omitempty"`
+	Info    map[string]string `json:"info,omitempty"` // name, asn, as_org, country, city
+}
+
+// Answered reports whether the probe got an answer.
+func (p Probe) Answered() bool { return p.Addr.IsValid() }
+
+// Addr returns the address that answered most of the hop's probes (the
+// first of them on a tie), and whether any probe was answered.
+func (h Hop) Addr() (netip.Addr, bool) {
+	var best netip.Addr
+	n := 0
+	for _, p := range h.Probes {
+		if !p.Answered() {
+			continue
+		}
+		c := 0
+		for _, q := range h.Probes {
+			if q.Addr == p.Addr {
+				c++
+			}
+		}
+		if c > n {
+			best, n = p.Addr, c
+		}
+	}
+	return best, n > 0
+}
+
+// Limits on what the readers accept, so that a hostile file cannot make a
+// report grow without bound.
+const (
+	maxInput      = 64 << 20 // bytes of a trace or scan file
+	maxHops       = 255
+	maxProbes     = 64 // per hop
+	maxScanLine   = 1 << 20
+	maxScanPerRun = 1 << 22 // results
+)
+
+// ReadTrace reads one trace in the JSON form of `sonde trace --json`.
+// Anything else (another JSON document, an ECMP trace, trailing data, a
+// TTL out of 1–255) is an error.
+func ReadTrace(r io.Reader) (*Trace, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return nil, fmt.Errorf("report: reading the trace: %w", err)
+	}
+	if len(b) > maxInput {
+		return nil, fmt.Errorf("report: trace larger than %d MiB", maxInput>>20)
+	}
+	var probe struct {
+		Paths json.RawMessage `json:"paths"`
+		Hops  json.RawMessage `json:"hops"`
+	}
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return nil, fmt.Errorf("report: the trace is not the JSON of sonde trace --json: %w", err)
+	}
+	if probe.Paths != nil && probe.Hops == nil {
+		return nil, errors.New("report: an ECMP trace (sonde trace --ecmp --json) is not supported: give a single trace")
+	}
+	if probe.Hops == nil {
+		return nil, errors.New("report: the trace has no \"hops\": not the JSON of sonde trace --json")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var t Trace
+	if err := dec.Decode(&t); err != nil {
+		return nil, fmt.Errorf("report: the trace is not the JSON of sonde trace --json: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("report: the trace has data after its JSON document")
+	}
+	if !t.Dst.IsValid() {
+		return nil, errors.New("report: the trace has no destination (\"dst\")")
+	}
+	if len(t.Hops) > maxHops {
+		return nil, fmt.Errorf("report: the trace has %d hops, more than %d", len(t.Hops), maxHops)
+	}
+	for _, h := range t.Hops {
+		if h.TTL < 1 || h.TTL > 255 {
+			return nil, fmt.Errorf("report: the trace has a hop with TTL %d (want 1 to 255)", h.TTL)
+		}
+		if len(h.Probes) > maxProbes {
+			return nil, fmt.Errorf("report: hop %d has %d probes, more than %d", h.TTL, len(h.Probes), maxProbes)
+		}
+	}
+	return &t, nil
+}
+
+// ScanResult is one line of `sonde scan --json`: a port of a host, or a
+// host found up or down by discovery.
+type ScanResult struct {
+	Type    string     `json:"type"` // "port" or "host"
+	Addr    netip.Addr `json:"addr"`
+	Port    uint16     `json:"port,omitempty"`
+	Proto   string     `json:"proto,omitempty"` // "tcp", "udp"
+	State   string     `json:"state"`           // "open", "closed", "filtered", "up", ...
+	Reason  string     `json:"reason"`
+	TTL     uint8      `json:"ttl,omitempty"`
+	Service string     `json:"service,omitempty"`
+	Product string     `json:"product,omitempty"`
+	Version string     `json:"version,omitempty"`
+	Info    string     `json:"info,omitempty"`
+}
+
+// ReadScan reads the JSON lines of `sonde scan --json`, keeping the "port"
+// and "host" lines (the "stats" line and other types are skipped). A line
+// that is not a JSON object, or a result without an address or state, is an
+// error naming its line.
+func ReadScan(r io.Reader) ([]ScanResult, error) {
+	sc := bufio.NewScanner(io.LimitReader(r, maxInput))
+	sc.Buffer(make([]byte, 0, 64<<10), maxScanLine)
+	var out []ScanResult
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var head struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(line, &head); err != nil {
+			return nil, fmt.Errorf("report: scan line %d is not a JSON object of sonde scan --json: %w", n, err)
+		}
+		if head.Type != "port" && head.Type != "host" {
+			continue
+		}
+		var res ScanResult
+		if err := json.Unmarshal(line, &res); err != nil {
+			return nil, fmt.Errorf("report: scan line %d: %w", n, err)
+		}
+		if !res.Addr.IsValid() || res.State == "" {
+			return nil, fmt.Errorf("report: scan line %d: a %s result without address or state", n, res.Type)
+		}
+		if res.Type == "port" && (res.Port == 0 || (res.Proto != "tcp" && res.Proto != "udp")) {
+			return nil, fmt.Errorf("report: scan line %d: a port result without port or protocol (tcp, udp)", n)
+		}
+		res.Proto = strings.ToLower(res.Proto)
+		if len(out) == maxScanPerRun {
+			return nil, fmt.Errorf("report: more than %d scan results", maxScanPerRun)
+		}
+		out = append(out, res)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("report: reading the scan: %w", err)
+	}
+	return out, nil
+}
