@@ -39,9 +39,13 @@ var layers = map[string][]string{
 	"trace":               {"packet", "rawsock", "route", "probe", "geo"},
 	"scan":                {"packet", "rawsock", "route", "probe", "capture", "filter"},
 	"report":              {"analyze", "geo", "packet", "report/worldmap"},
-	"report/worldmap":     {},
 	"lab/internal/geogen": {},                    // writes lab/geography.mmdb; mmdbwriter stays out of the binary
 	"bench/gen":           {"capfile", "packet"}, // a tool of the benchmarks, above no layer
+
+	// The world map of reports: constant data, and the generator of it
+	// that go generate runs.
+	"report/worldmap":     {},
+	"report/worldmap/gen": {"report/worldmap"},
 }
 
 // notInBinary are modules the sonde binary must not link (build-time and
@@ -49,7 +53,7 @@ var layers = map[string][]string{
 var notInBinary = []string{"github.com/maxmind/mmdbwriter"}
 
 // pure packages never make a syscall, start a goroutine or read a clock.
-var pure = []string{"packet", "filter"}
+var pure = []string{"packet", "filter", "report/worldmap"}
 
 type pkg struct {
 	ImportPath string
