@@ -72,6 +72,7 @@ const (
 	maxProbes     = 64 // per hop
 	maxScanLine   = 1 << 20
 	maxScanPerRun = 1 << 22 // results
+	maxPhases     = 16
 )
 
 // ReadTrace reads one trace in the JSON form of `sonde trace --json`.
@@ -139,14 +140,35 @@ type ScanResult struct {
 	Info    string     `json:"info,omitempty"`
 }
 
-// ReadScan reads the JSON lines of `sonde scan --json`, keeping the "port"
-// and "host" lines (the "stats" line and other types are skipped). A line
+// Scan is what `sonde scan --json` writes: the results, and the statistics
+// of each phase of the scan.
+type Scan struct {
+	Results []ScanResult
+	Phases  []ScanPhase
+	Elapsed string // as the stats line gives it, e.g. "1.511s"
+}
+
+// ScanPhase is the statistics of one phase (scan type) of a scan: its
+// probes, and how many ports ended in each state.
+type ScanPhase struct {
+	Scan     string         `json:"scan"` // "syn", "udp", ...
+	Probes   int            `json:"probes"`
+	Sent     int            `json:"sent"`
+	Retried  int            `json:"retried"`
+	Answered int            `json:"answered"`
+	Loss     float64        `json:"loss"`
+	Coverage float64        `json:"coverage"`
+	States   map[string]int `json:"states"`
+}
+
+// ReadScan reads the JSON lines of `sonde scan --json`: the "port" and
+// "host" results and the "stats" line (other types are skipped). A line
 // that is not a JSON object, or a result without an address or state, is an
 // error naming its line.
-func ReadScan(r io.Reader) ([]ScanResult, error) {
+func ReadScan(r io.Reader) (*Scan, error) {
 	sc := bufio.NewScanner(io.LimitReader(r, maxInput))
 	sc.Buffer(make([]byte, 0, 64<<10), maxScanLine)
-	var out []ScanResult
+	out := &Scan{}
 	for n := 1; sc.Scan(); n++ {
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
@@ -157,6 +179,21 @@ func ReadScan(r io.Reader) ([]ScanResult, error) {
 		}
 		if err := json.Unmarshal(line, &head); err != nil {
 			return nil, fmt.Errorf("report: scan line %d is not a JSON object of sonde scan --json: %w", n, err)
+		}
+		if head.Type == "stats" {
+			var st struct {
+				Elapsed string      `json:"elapsed"`
+				Phases  []ScanPhase `json:"phases"`
+			}
+			if err := json.Unmarshal(line, &st); err != nil {
+				return nil, fmt.Errorf("report: scan line %d: %w", n, err)
+			}
+			if len(out.Phases)+len(st.Phases) > maxPhases {
+				return nil, fmt.Errorf("report: more than %d scan phases", maxPhases)
+			}
+			out.Elapsed = st.Elapsed
+			out.Phases = append(out.Phases, st.Phases...)
+			continue
 		}
 		if head.Type != "port" && head.Type != "host" {
 			continue
@@ -172,10 +209,10 @@ func ReadScan(r io.Reader) ([]ScanResult, error) {
 			return nil, fmt.Errorf("report: scan line %d: a port result without port or protocol (tcp, udp)", n)
 		}
 		res.Proto = strings.ToLower(res.Proto)
-		if len(out) == maxScanPerRun {
+		if len(out.Results) == maxScanPerRun {
 			return nil, fmt.Errorf("report: more than %d scan results", maxScanPerRun)
 		}
-		out = append(out, res)
+		out.Results = append(out.Results, res)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("report: reading the scan: %w", err)

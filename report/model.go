@@ -39,6 +39,7 @@ type page struct {
 	Trace          *traceView
 	Scan           []hostView
 	ScanGiven      bool
+	ScanPhases     []string
 	Geo            bool
 }
 
@@ -150,7 +151,7 @@ type portRow struct {
 func (r *Report) build() *page {
 	a := r.a
 	top := r.cfg.top()
-	p := &page{Title: r.cfg.Title, Capture: r.cfg.Capture, CSP: csp, Geo: r.cfg.Geo != nil}
+	p := &page{Title: r.cfg.Title, Capture: r.cfg.Capture, CSP: csp(), Geo: r.cfg.Geo != nil}
 	if p.Title == "" {
 		p.Title = "sonde report"
 	}
@@ -224,7 +225,10 @@ func (r *Report) build() *page {
 	}
 	if r.cfg.Scan != nil {
 		p.ScanGiven = true
-		p.Scan = r.scanHosts(r.cfg.Scan)
+		p.Scan = r.scanHosts(r.cfg.Scan.Results)
+		for _, ph := range r.cfg.Scan.Phases {
+			p.ScanPhases = append(p.ScanPhases, phaseText(ph))
+		}
 	}
 	p.Summary.Endpoints = len(eps)
 	p.Summary.IPConversations = len(p.IPConvs.Rows) + p.IPConvs.More
@@ -488,3 +492,22 @@ func fmtDuration(d time.Duration) string {
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
+// phaseText describes one phase of a scan: its probes and states.
+func phaseText(ph ScanPhase) string {
+	states := make([]string, 0, len(ph.States))
+	for st := range ph.States {
+		states = append(states, st)
+	}
+	slices.SortFunc(states, func(a, b string) int {
+		if c := cmp.Compare(ph.States[b], ph.States[a]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	for i, st := range states {
+		states[i] = strconv.Itoa(ph.States[st]) + " " + st
+	}
+	return fmt.Sprintf("%s scan: %d probes, %d sent (%d retries), %d answered, coverage %.1f%%: %s",
+		ph.Scan, ph.Probes, ph.Sent, ph.Retried, ph.Answered, 100*ph.Coverage, strings.Join(states, ", "))
+}

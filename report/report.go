@@ -25,8 +25,8 @@ type Config struct {
 	Capture string
 	// Trace, when not nil, adds the path table and draws the path on the map.
 	Trace *Trace
-	// Scan, when not empty, adds the ports found per host.
-	Scan []ScanResult
+	// Scan, when not nil, adds the ports found per host.
+	Scan *Scan
 	// Geo, when not nil, places endpoints and trace hops: their country
 	// (code and flag), city, AS and position on the map.
 	Geo *geo.Enricher
@@ -169,7 +169,7 @@ func (r *Report) Packets() uint64 { return r.a.Packets() }
 func (r *Report) WriteHTML(w io.Writer) error {
 	p := r.built()
 	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := pageTemplate.Execute(bw, p); err != nil {
+	if err := pageTemplate().Execute(bw, p); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	if err := bw.Flush(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"strconv"
+	"sync"
 )
 
 // style is the page's whole stylesheet.
@@ -96,24 +97,31 @@ const script = `
 })();
 `
 
-// csp is the page's Content-Security-Policy: nothing may be loaded from
-// anywhere; only the page's own style and script (by hash) run.
-var csp = "default-src 'none'; style-src '" + hash(style) + "'; script-src '" + hash(script) +
-	"'; img-src data:; font-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'"
+// csp returns the page's Content-Security-Policy: nothing may be loaded
+// from anywhere; only the page's own style and script (by hash) apply.
+func csp() string {
+	return "default-src 'none'; style-src '" + hash(style) + "'; script-src '" + hash(script) +
+		"'; img-src data:; font-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'"
+}
 
 func hash(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return "sha256-" + base64.StdEncoding.EncodeToString(h[:])
 }
 
-var funcs = template.FuncMap{
-	"num":   func(v uint64) string { return strconv.FormatUint(v, 10) },
-	"bytes": humanBytes,
-	"f1":    func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) },
-	"lenp":  func(v []portRow) int { return len(v) },
+func funcs() template.FuncMap {
+	return template.FuncMap{
+		"bytes": humanBytes,
+		"f1":    func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) },
+	}
 }
 
-var pageTemplate = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE html>
+// pageTemplate is parsed on first use, not when sonde starts.
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Funcs(funcs()).Parse(pageText))
+})
+
+const pageText = (`<!DOCTYPE html>
 <html lang="en" data-js-errors="0">
 <head>
 <meta charset="utf-8">
@@ -216,6 +224,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCT
 </section>{{end}}
 
 {{if .ScanGiven}}<section id="scan"><h2>Scan</h2>
+{{range .ScanPhases}}<p class="note scan-phase">{{.}}</p>{{end}}
 {{range .Scan}}<div class="scan-host" data-addr="{{.Addr}}"><h3>{{.Addr}} {{if .Country}}<span class="flag">{{.Flag}}</span> <span class="code">{{.Country}}{{if .City}} {{.City}}{{end}}</span>{{end}}{{if .State}} — host {{.State}}{{end}}</h3>
 {{if .Ports}}<table class="sortable scan-ports"><thead><tr><th class="n">Port</th><th>Proto</th><th>State</th><th>Service</th><th>Version</th><th>Reason</th></tr></thead><tbody>
 {{range .Ports}}<tr class="port-row"><td class="n">{{.Port}}</td><td>{{.Proto}}</td><td class="state-{{.State}}">{{.State}}</td><td>{{.Service}}</td><td class="wrap">{{.Version}}</td><td>{{.Reason}}</td></tr>
@@ -229,4 +238,4 @@ var pageTemplate = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCT
 </html>
 {{define "conv"}}{{if .Rows}}<table class="sortable conversations"><thead><tr><th>Kind</th><th>A</th><th class="n">Port A</th><th>B</th><th class="n">Port B</th><th class="n">Packets A→B</th><th class="n">Bytes A→B</th><th class="n">Packets B→A</th><th class="n">Bytes B→A</th><th class="n">Packets</th><th class="n">Bytes</th><th class="n">Start (s)</th><th class="n">Duration (s)</th></tr></thead><tbody>
 {{range .Rows}}<tr class="conv-row"><td>{{.Proto}}</td><td>{{if .CountryA}}<span class="flag">{{.FlagA}}</span> {{end}}{{.A}}</td><td class="n">{{.PortA}}</td><td>{{if .CountryB}}<span class="flag">{{.FlagB}}</span> {{end}}{{.B}}</td><td class="n">{{.PortB}}</td><td class="n">{{.FramesAB}}</td><td class="n" data-v="{{.BytesAB}}">{{bytes .BytesAB}}</td><td class="n">{{.FramesBA}}</td><td class="n" data-v="{{.BytesBA}}">{{bytes .BytesBA}}</td><td class="n">{{.Frames}}</td><td class="n" data-v="{{.Bytes}}">{{bytes .Bytes}}</td><td class="n" data-v="{{.StartSort}}">{{.Start}}</td><td class="n" data-v="{{.DurationSort}}">{{.Duration}}</td></tr>
-{{end}}</tbody></table>{{if .More}}<p class="note more">{{.More}} more conversations not shown.</p>{{end}}{{else}}<p class="note">None.</p>{{end}}{{end}}`))
+{{end}}</tbody></table>{{if .More}}<p class="note more">{{.More}} more conversations not shown.</p>{{end}}{{else}}<p class="note">None.</p>{{end}}{{end}}`)

@@ -101,9 +101,6 @@ func runHTMLReport(ctx context.Context, e *env, f *reportFlags, name string) err
 		if err != nil {
 			return err
 		}
-		if s == nil {
-			s = []htmlreport.ScanResult{}
-		}
 		cfg.Scan = s
 	}
 	if !f.noGeo {
