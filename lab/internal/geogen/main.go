@@ -29,9 +29,9 @@ import (
 
 // place is an invented location of a lab network.
 type place struct {
-	prefixes                     []string
+	prefixes                      []string
 	city, code, country, cont, tz string
-	lat, lon                     float64
+	lat, lon                      float64
 }
 
 // link returns the IPv4 and IPv6 prefixes of the lab's link k, as package
