@@ -227,8 +227,9 @@ func runTrace(ctx context.Context, e *env, host string, f *traceFlags) error {
 	}
 	fmt.Fprintf(e.stdout, "trace to %s (%s), %d hops max, %d byte packets\n", host, dst, f.maxTTL, size)
 	_, err = trace.Run(ctx, dst, cfg, func(h trace.Hop) {
-		enrich(ctx, []trace.Hop{h}, names)
-		fmt.Fprintln(e.stdout, hopLine(h))
+		hs := []trace.Hop{h} // enrich fills hs[0].Info, which h may not share
+		enrich(ctx, hs, names)
+		fmt.Fprintln(e.stdout, hopLine(hs[0]))
 	})
 	return traceError(err)
 }
