@@ -91,7 +91,7 @@ func ReadTrace(r io.Reader) (*Trace, error) {
 		Hops  json.RawMessage `json:"hops"`
 	}
 	if err := json.Unmarshal(b, &probe); err != nil {
-		return nil, fmt.Errorf("report: the trace is not the JSON of sonde trace --json: %w", err)
+		return nil, fmt.Errorf("report: the trace is not the JSON of sonde trace --json: %w", jsonError(err))
 	}
 	if probe.Paths != nil && probe.Hops == nil {
 		return nil, errors.New("report: an ECMP trace (sonde trace --ecmp --json) is not supported: give a single trace")
@@ -178,7 +178,7 @@ func ReadScan(r io.Reader) (*Scan, error) {
 			Type string `json:"type"`
 		}
 		if err := json.Unmarshal(line, &head); err != nil {
-			return nil, fmt.Errorf("report: scan line %d is not a JSON object of sonde scan --json: %w", n, err)
+			return nil, fmt.Errorf("report: scan line %d is not a JSON object of sonde scan --json: %w", n, jsonError(err))
 		}
 		if head.Type == "stats" {
 			var st struct {
@@ -218,4 +218,14 @@ func ReadScan(r io.Reader) (*Scan, error) {
 		return nil, fmt.Errorf("report: reading the scan: %w", err)
 	}
 	return out, nil
+}
+
+// jsonError says where a syntax error is, rather than quoting the byte
+// found there (which, in a binary file given by mistake, is noise).
+func jsonError(err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("not JSON at byte %d", se.Offset)
+	}
+	return err
 }
