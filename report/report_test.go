@@ -558,3 +558,17 @@ func BenchmarkWriteHTML(b *testing.B) {
 		}
 	}
 }
+
+// TestAddKnownFlowAllocatesNothing: the report's pass costs what analyze's
+// does, no allocation for a packet of a flow already seen.
+func TestAddKnownFlowAllocatesNothing(t *testing.T) {
+	r := report.New(&report.Config{Geo: labGeo(t)})
+	p := tcpPacket(t, "198.18.0.1", "198.18.200.1", 40000, 443, "")
+	r.Add(p, t0, len(p), layers.LinkTypeEthernet)
+	r.Stats() // a page built, then invalidated by the next Add
+	if n := testing.AllocsPerRun(1000, func() {
+		r.Add(p, t0, len(p), layers.LinkTypeEthernet)
+	}); n != 0 {
+		t.Errorf("Add of a known flow: %v allocations, want 0", n)
+	}
+}
