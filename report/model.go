@@ -166,9 +166,11 @@ func (r *Report) build() *page {
 	p.IPConvs = convRows(top, a.Conversations(analyze.IPv4), a.Conversations(analyze.IPv6))
 	p.L4Convs = convRows(top, a.Conversations(analyze.TCP), a.Conversations(analyze.UDP))
 
-	eps := append(a.Endpoints(analyze.IPv4), a.Endpoints(analyze.IPv6)...)
-	byBytes(eps, analyze.Endpoint.Bytes)
-	places := make([]place, min(len(eps), maxLocated))
+	all := append(a.Endpoints(analyze.IPv4), a.Endpoints(analyze.IPv6)...)
+	// The busiest endpoints are looked up, tabled and drawn; the rest only
+	// counted.
+	eps := topBy(all, maxLocated, analyze.Endpoint.Bytes)
+	places := make([]place, len(eps))
 	countries := map[string]*countryRow{}
 	for i := range places {
 		places[i] = r.locate(eps[i].Addr.IP, nil)
@@ -182,7 +184,7 @@ func (r *Report) build() *page {
 			cr.Bytes += eps[i].Bytes()
 		}
 	}
-	p.NotLookedUp = len(eps) - len(places)
+	p.NotLookedUp = len(all) - len(eps)
 	for _, c := range countries {
 		p.Countries = append(p.Countries, *c)
 	}
@@ -200,7 +202,7 @@ func (r *Report) build() *page {
 		}
 		p.Endpoints = append(p.Endpoints, row)
 	}
-	p.EndpointsMore = len(eps) - len(p.Endpoints)
+	p.EndpointsMore = len(all) - len(p.Endpoints)
 	// Countries of the conversations' addresses, from the same lookups.
 	where := map[string]string{}
 	for i := range places {
@@ -230,7 +232,7 @@ func (r *Report) build() *page {
 			p.ScanPhases = append(p.ScanPhases, phaseText(ph))
 		}
 	}
-	p.Summary.Endpoints = len(eps)
+	p.Summary.Endpoints = len(all)
 	p.Summary.IPConversations = len(p.IPConvs.Rows) + p.IPConvs.More
 	p.Summary.TCPUDPConversions = len(p.L4Convs.Rows) + p.L4Convs.More
 	return p
@@ -260,9 +262,8 @@ func convRows(top int, tables ...[]analyze.Conversation) convTable {
 	for _, t := range tables {
 		all = append(all, t...)
 	}
-	byBytes(all, analyze.Conversation.Bytes)
 	var t convTable
-	for _, c := range all[:min(top, len(all))] {
+	for _, c := range topBy(all, top, analyze.Conversation.Bytes) {
 		row := convRow{Proto: c.Kind.String(), A: c.A.String(), B: c.B.String(),
 			FramesAB: c.FramesAB, FramesBA: c.FramesBA, BytesAB: c.BytesAB, BytesBA: c.BytesBA,
 			Frames: c.Frames(), Bytes: c.Bytes(),
