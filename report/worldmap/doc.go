@@ -9,6 +9,7 @@
 // geolocated address, say) by the same projection:
 //
 //	fmt.Fprintf(w, `<svg viewBox="0 0 %d %d">`, worldmap.Width, worldmap.Height)
+//	fmt.Fprintf(w, `<path d="%s" fill="lightblue"/>`, worldmap.Sphere())
 //	for _, c := range worldmap.Countries() {
 //		fmt.Fprintf(w, `<path d="%s"><title>%s</title></path>`, c.Path, c.Name)
 //	}

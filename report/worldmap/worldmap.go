@@ -69,6 +69,11 @@ func Lookup(code string) (Country, bool) {
 	return Country{}, false
 }
 
+// Sphere returns SVG path data of the outline of the globe on the map (the
+// meridians ±180° and the pole lines), to fill as the ocean behind the
+// countries.
+func Sphere() string { return sphere }
+
 // Natural Earth I projection (Šavrič, Jenny, Patterson, Petrovič, Hurni:
 // "A polynomial equation for the Natural Earth projection", Cartography and
 // Geographic Information Science 38(4), 2011), scaled so that the equator

@@ -494,3 +494,29 @@ func BenchmarkProject(b *testing.B) {
 		worldmap.Project(48.857, 2.352)
 	}
 }
+
+func TestSphere(t *testing.T) {
+	rings, err := parsePath(worldmap.Sphere())
+	if err != nil || len(rings) != 1 {
+		t.Fatalf("Sphere: %d rings, %v", len(rings), err)
+	}
+	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, p := range rings[0] {
+		minX, maxX = min(minX, p.X), max(maxX, p.X)
+		minY, maxY = min(minY, p.Y), max(maxY, p.Y)
+	}
+	// (Relative coordinates add up to the edges within float rounding.)
+	if math.Abs(minX) > 1e-6 || math.Abs(minY) > 1e-6 || math.Abs(maxX-worldmap.Width) > 1e-6 || math.Abs(maxY-worldmap.Height) > 1e-6 {
+		t.Errorf("Sphere spans %v,%v–%v,%v, want the viewBox", minX, minY, maxX, maxY)
+	}
+	for _, c := range worldmap.Countries() {
+		if !inside(rings, c.Centroid) {
+			t.Errorf("%s: centroid outside the sphere", c.Code)
+		}
+	}
+	for _, p := range []worldmap.Point{{X: 1, Y: 1}, {X: worldmap.Width - 1, Y: worldmap.Height - 1}, {X: 5, Y: 40}} {
+		if inside(rings, p) {
+			t.Errorf("corner %v inside the sphere", p)
+		}
+	}
+}

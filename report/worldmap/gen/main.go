@@ -185,7 +185,8 @@ func run(topoPath, codesPath, namesPath, out string, tolerance float64) error {
 		fmt.Fprintf(&b, "\t{Code: %q, Name: %q, Centroid: Point{%s, %s},\n\t\tPath: %q},\n",
 			c.code, c.name, tenths(ctr.x), tenths(ctr.y), path)
 	}
-	b.WriteString("}\n")
+	b.WriteString("}\n\n")
+	fmt.Fprintf(&b, "// sphere is the outline of the globe.\nconst sphere = %q\n", pathData([]polygon{{sphereRing()}}))
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		return fmt.Errorf("format: %w", err)
@@ -410,6 +411,19 @@ func planar(pts []ll) [][]ipt {
 		}
 	}
 	return out
+}
+
+// sphereRing is the outline of the globe on the map: the meridian 180°
+// down, the South Pole line, the meridian -180° up and the North Pole line.
+func sphereRing() []ipt {
+	var pts []ll
+	for lat := 90; lat > -90; lat-- {
+		pts = append(pts, ll{180, float64(lat)})
+	}
+	for lat := -90; lat < 90; lat++ {
+		pts = append(pts, ll{-180, float64(lat)})
+	}
+	return orient(rasterize(pts), true)
 }
 
 func meanLat(pts []ll) float64 {
