@@ -39,6 +39,7 @@ func lookupCountry(code string) (countryInfo, bool) {
 // a marker per located endpoint and the trace's hops.
 type mapView struct {
 	ViewBox     string
+	Sphere      string // the globe's outline, filled as the ocean
 	Countries   []mapCountry
 	Markers     []marker
 	MarkersMore int
@@ -68,7 +69,7 @@ type hopMarker struct {
 }
 
 func (r *Report) worldMap(eps []analyze.Endpoint, places []place, countries map[string]*countryRow, top int) mapView {
-	m := mapView{ViewBox: "0 0 " + strconv.Itoa(worldmap.Width) + " " + strconv.Itoa(worldmap.Height)}
+	m := mapView{ViewBox: "0 0 " + strconv.Itoa(worldmap.Width) + " " + strconv.Itoa(worldmap.Height), Sphere: worldmap.Sphere()}
 	for _, c := range worldmap.Countries() {
 		mc := mapCountry{Code: c.Code, Name: c.Name, Path: c.Path, Class: "country", Title: c.Name + " (" + c.Code + ")"}
 		if cr := countries[c.Code]; cr != nil {

@@ -43,7 +43,8 @@ svg text{font:11px system-ui,sans-serif;fill:#333}
 .io-series{fill:none;stroke-width:1.6}
 .phs-bar{fill:#0072B2}
 .phs-bar-bg{fill:#edf1f5}
-.map{background:#dcebf7;border:1px solid var(--line);border-radius:6px}
+.map{background:#fff;border:1px solid var(--line);border-radius:6px}
+.sphere{fill:#dcebf7;stroke:#b8cde0;stroke-width:.6}
 .country{fill:#f3f1ea;stroke:#b9b5a8;stroke-width:.4}
 .country.active{fill:#f6c667;stroke:#9b7b2c}
 .country:hover{fill:#e8dcc0}
@@ -175,6 +176,7 @@ const pageText = (`<!DOCTYPE html>
 <section id="map"><h2>Endpoints on the map</h2>
 <p class="note">{{if .Geo}}{{.Map.Located}} endpoint(s) located{{if .Map.MarkersMore}} ({{.Map.MarkersMore}} not drawn){{end}}, in {{.Map.FilledCount}} countries (filled); markers sized by bytes{{if .Map.HasTrace}}; the dashed line is the trace, hop by hop{{end}}.{{else}}No geo database given: endpoints are not located.{{end}}{{if .NotLookedUp}} {{.NotLookedUp}} less active endpoints were not looked up.{{end}}</p>
 <svg class="map" viewBox="{{.Map.ViewBox}}" width="1000" height="520" data-markers="{{len .Map.Markers}}" data-hops="{{len .Map.Hops}}">
+<path class="sphere" d="{{.Map.Sphere}}"/>
 <g class="countries">{{range .Map.Countries}}<path class="{{.Class}}" data-code="{{.Code}}" d="{{.Path}}"><title>{{.Title}}</title></path>{{end}}</g>
 <g class="endpoints">{{range .Map.Markers}}<circle class="endpoint" data-country="{{.Country}}" data-addr="{{.Addr}}" cx="{{f1 .X}}" cy="{{f1 .Y}}" r="{{f1 .R}}"><title>{{.Title}}</title></circle>{{end}}</g>
 {{if .Map.TracePath}}<polyline class="trace-path" points="{{.Map.TracePath}}"/>{{end}}
