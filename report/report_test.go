@@ -572,3 +572,37 @@ func TestAddKnownFlowAllocatesNothing(t *testing.T) {
 		t.Errorf("Add of a known flow: %v allocations, want 0", n)
 	}
 }
+
+// FuzzPacketsNeverBecomeMarkup feeds arbitrary frames (seeded with DNS and
+// HTTP carrying markup) and checks that the page keeps its one script and
+// its structure: nothing from the traffic becomes an element.
+func FuzzPacketsNeverBecomeMarkup(f *testing.F) {
+	f.Add(dnsQuery(f, "198.18.0.1", "198.18.200.1", hostile))
+	f.Add(tcpPacket(f, "198.18.0.1", "10.9.9.9", 40002, 80, "GET /<img src=x onerror=alert(1)> HTTP/1.1\r\nHost: <svg onload=alert(1)>\r\n\r\n"))
+	f.Add(tcpPacket(f, "198.18.0.1", "198.18.200.1", 40000, 443, "\x16\x03\x01\x00\x10"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := report.New(&report.Config{Geo: labGeo(t)})
+		r.Add(data, t0, len(data), layers.LinkTypeEthernet)
+		r.Add(data, t0.Add(time.Second), len(data), layers.LinkTypeEthernet)
+		var b bytes.Buffer
+		if err := r.WriteHTML(&b); err != nil {
+			t.Fatal(err)
+		}
+		root, err := html.Parse(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for tag, want := range map[string]int{"script": 1, "style": 1, "img": 0, "iframe": 0, "object": 0, "embed": 0, "link": 0} {
+			if n := len(find(root, tag, "")); n != want {
+				t.Fatalf("%d <%s> elements in the page, want %d", n, tag, want)
+			}
+		}
+		for _, n := range find(root, "", "") {
+			for _, a := range n.Attr {
+				if strings.HasPrefix(strings.ToLower(a.Key), "on") {
+					t.Fatalf("<%s %s=%q>: an event handler in the page", n.Data, a.Key, a.Val)
+				}
+			}
+		}
+	})
+}
