@@ -17,7 +17,8 @@
 // The page needs no network to be viewed: it is rendered by html/template
 // (every name from the traffic is escaped), its charts are SVG drawn here,
 // the map is package worldmap's outline of the countries (Natural Earth,
-// public domain), and a few lines of inline script sort the tables. Its
+// public domain), and a few lines of inline script sort the tables (a
+// click on a heading, or #sort=TABLE:COLUMN[:asc|desc] in the address). Its
 // Content-Security-Policy allows only that style and that script (by hash)
 // and forbids any load. Chart elements carry classes and data attributes
 // that tests and scripts can count: path.country[data-code],

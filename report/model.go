@@ -71,6 +71,7 @@ type phsRow struct {
 }
 
 type convTable struct {
+	ID   string // of the table element
 	Rows []convRow
 	More int
 }
@@ -165,6 +166,7 @@ func (r *Report) build() *page {
 
 	p.IPConvs = convRows(top, a.Conversations(analyze.IPv4), a.Conversations(analyze.IPv6))
 	p.L4Convs = convRows(top, a.Conversations(analyze.TCP), a.Conversations(analyze.UDP))
+	p.IPConvs.ID, p.L4Convs.ID = "ip-conversations", "l4-conversations"
 
 	all := append(a.Endpoints(analyze.IPv4), a.Endpoints(analyze.IPv6)...)
 	// The busiest endpoints are looked up, tabled and drawn; the rest only

@@ -58,8 +58,13 @@ svg text{font:11px system-ui,sans-serif;fill:#333}
 .state-open{color:#00753c;font-weight:bold}
 `
 
-// script sorts the tables and records the page's script errors on the
-// root element (data-js-errors), where a test reading the DOM finds them.
+// script sorts the tables (on a click on a heading, or as the address's
+// #sort=TABLE:COLUMN[:asc|desc] says) and records the page's script errors
+// on the root element (data-js-errors), where a test reading the DOM finds
+// them. sortBy sorts numbers most first and text in order, the other way on
+// the next click; a click puts the sorted view in the address, so that a
+// link to it sorts the same. No comments inside: html/template removes
+// them, and the page's CSP allows the script by the hash of its text.
 const script = `
 (function(){
   var root=document.documentElement, errors=0;
@@ -73,10 +78,12 @@ const script = `
     if(v!==null && v!=="" && !isNaN(v)) return Number(v);
     return td.textContent.trim().toLowerCase();
   }
-  function sortBy(table,col,th){
-    var body=table.tBodies[0]; if(!body) return;
+  function sortBy(table,col,dir){
+    var body=table.tBodies[0], th=table.tHead.rows[0].cells[col];
+    if(!body||!th) return;
     var asc=th.getAttribute("aria-sort")!=="ascending";
     if(th.getAttribute("aria-sort")===null && th.classList.contains("n")) asc=false;
+    if(dir) asc=dir==="asc";
     var rows=Array.prototype.slice.call(body.rows);
     rows.sort(function(a,b){
       var x=key(a.cells[col]), y=key(b.cells[col]);
@@ -86,14 +93,23 @@ const script = `
     rows.forEach(function(r){body.appendChild(r);});
     Array.prototype.forEach.call(th.parentNode.cells,function(h){h.removeAttribute("aria-sort");});
     th.setAttribute("aria-sort",asc?"ascending":"descending");
+    return asc?"asc":"desc";
   }
   Array.prototype.forEach.call(document.querySelectorAll("table.sortable"),function(table){
     var head=table.tHead; if(!head) return;
     Array.prototype.forEach.call(head.rows[0].cells,function(th,col){
       th.title="click to sort";
-      th.addEventListener("click",function(){sortBy(table,col,th);});
+      th.addEventListener("click",function(){
+        var dir=sortBy(table,col);
+        if(table.id && dir) history.replaceState(null,"","#sort="+table.id+":"+col+":"+dir);
+      });
     });
   });
+  var m=/^#sort=([A-Za-z0-9-]+):([0-9]+)(?::(asc|desc))?$/.exec(location.hash);
+  if(m){
+    var t=document.getElementById(m[1]);
+    if(t && t.classList.contains("sortable") && t.tHead) sortBy(t,Number(m[2]),m[3]);
+  }
   root.setAttribute("data-js-ready","1");
 })();
 `
@@ -227,8 +243,8 @@ const pageText = (`<!DOCTYPE html>
 
 {{if .ScanGiven}}<section id="scan"><h2>Scan</h2>
 {{range .ScanPhases}}<p class="note scan-phase">{{.}}</p>{{end}}
-{{range .Scan}}<div class="scan-host" data-addr="{{.Addr}}"><h3>{{.Addr}} {{if .Country}}<span class="flag">{{.Flag}}</span> <span class="code">{{.Country}}{{if .City}} {{.City}}{{end}}</span>{{end}}{{if .State}} — host {{.State}}{{end}}</h3>
-{{if .Ports}}<table class="sortable scan-ports"><thead><tr><th class="n">Port</th><th>Proto</th><th>State</th><th>Service</th><th>Version</th><th>Reason</th></tr></thead><tbody>
+{{range $i, $h := .Scan}}<div class="scan-host" data-addr="{{.Addr}}"><h3>{{.Addr}} {{if .Country}}<span class="flag">{{.Flag}}</span> <span class="code">{{.Country}}{{if .City}} {{.City}}{{end}}</span>{{end}}{{if .State}} — host {{.State}}{{end}}</h3>
+{{if .Ports}}<table class="sortable scan-ports" id="ports-{{$i}}"><thead><tr><th class="n">Port</th><th>Proto</th><th>State</th><th>Service</th><th>Version</th><th>Reason</th></tr></thead><tbody>
 {{range .Ports}}<tr class="port-row"><td class="n">{{.Port}}</td><td>{{.Proto}}</td><td class="state-{{.State}}">{{.State}}</td><td>{{.Service}}</td><td class="wrap">{{.Version}}</td><td>{{.Reason}}</td></tr>
 {{end}}</tbody></table>{{end}}{{if .More}}<p class="note more">{{.More}} more ports not shown.</p>{{end}}
 {{if .Hidden}}<p class="note">Not shown: {{.Hidden}}.</p>{{end}}</div>
@@ -238,6 +254,6 @@ const pageText = (`<!DOCTYPE html>
 <script>` + script + `</script>
 </body>
 </html>
-{{define "conv"}}{{if .Rows}}<table class="sortable conversations"><thead><tr><th>Kind</th><th>A</th><th class="n">Port A</th><th>B</th><th class="n">Port B</th><th class="n">Packets A→B</th><th class="n">Bytes A→B</th><th class="n">Packets B→A</th><th class="n">Bytes B→A</th><th class="n">Packets</th><th class="n">Bytes</th><th class="n">Start (s)</th><th class="n">Duration (s)</th></tr></thead><tbody>
+{{define "conv"}}{{if .Rows}}<table class="sortable conversations" id="{{.ID}}"><thead><tr><th>Kind</th><th>A</th><th class="n">Port A</th><th>B</th><th class="n">Port B</th><th class="n">Packets A→B</th><th class="n">Bytes A→B</th><th class="n">Packets B→A</th><th class="n">Bytes B→A</th><th class="n">Packets</th><th class="n">Bytes</th><th class="n">Start (s)</th><th class="n">Duration (s)</th></tr></thead><tbody>
 {{range .Rows}}<tr class="conv-row"><td>{{.Proto}}</td><td>{{if .CountryA}}<span class="flag">{{.FlagA}}</span> {{end}}{{.A}}</td><td class="n">{{.PortA}}</td><td>{{if .CountryB}}<span class="flag">{{.FlagB}}</span> {{end}}{{.B}}</td><td class="n">{{.PortB}}</td><td class="n">{{.FramesAB}}</td><td class="n" data-v="{{.BytesAB}}">{{bytes .BytesAB}}</td><td class="n">{{.FramesBA}}</td><td class="n" data-v="{{.BytesBA}}">{{bytes .BytesBA}}</td><td class="n">{{.Frames}}</td><td class="n" data-v="{{.Bytes}}">{{bytes .Bytes}}</td><td class="n" data-v="{{.StartSort}}">{{.Start}}</td><td class="n" data-v="{{.DurationSort}}">{{.Duration}}</td></tr>
 {{end}}</tbody></table>{{if .More}}<p class="note more">{{.More}} more conversations not shown.</p>{{end}}{{else}}<p class="note">None.</p>{{end}}{{end}}`)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,14 +22,19 @@ import (
 	"sonde/report/worldmap"
 )
 
-// chromium runs headless Chromium on a local file with everything that
-// could reach a network turned off, and returns its standard output and
-// error. extra are its other flags (--dump-dom, --screenshot=…).
+// chromium runs headless Chromium on a local file (page, with an optional
+// #fragment) with everything that could reach a network turned off, and
+// returns its standard output and error. extra are its other flags
+// (--dump-dom, --screenshot=…).
 func chromium(t *testing.T, page string, extra ...string) (stdout, stderr string, elapsed time.Duration) {
 	t.Helper()
-	abs, err := filepath.Abs(page)
+	file, frag, _ := strings.Cut(page, "#")
+	abs, err := filepath.Abs(file)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if frag != "" {
+		abs += "#" + frag
 	}
 	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
 		"--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
@@ -153,6 +159,22 @@ func TestReportInChromium(t *testing.T) {
 		t.Errorf("%d markers for %d located endpoints", want.Markers, want.Located)
 	}
 
+	// The script sorts as the address says: endpoints by bytes, ascending;
+	// the path table by TTL, descending.
+	dom, errs, _ = chromium(t, page+"#sort=endpoint-table:5:asc", "--dump-dom")
+	if lines := consoleRE.FindAllString(errs, -1); len(lines) > 0 {
+		t.Errorf("the page logged to the console:\n%s", strings.Join(lines, "\n"))
+	}
+	if root, err = html.Parse(strings.NewReader(dom)); err != nil {
+		t.Fatal(err)
+	}
+	checkSorted(t, root, "endpoint-table", 5, true)
+	dom, _, _ = chromium(t, page+"#sort=trace-path:0:desc", "--dump-dom")
+	if root, err = html.Parse(strings.NewReader(dom)); err != nil {
+		t.Fatal(err)
+	}
+	checkSorted(t, root, "trace-path", 0, false)
+
 	png := filepath.Join(t.TempDir(), "report.png")
 	_, _, elapsed = chromium(t, page, "--screenshot="+png, "--window-size=1280,2000", "--hide-scrollbars")
 	t.Logf("chromium --screenshot: %v", elapsed)
@@ -270,4 +292,60 @@ func attrOf(n *html.Node, key string) string {
 		}
 	}
 	return ""
+}
+
+// checkSorted checks that the rows of table id are in order (ascending or
+// not) of column col's numbers, and that its heading says so.
+func checkSorted(t *testing.T, root *html.Node, id string, col int, asc bool) {
+	t.Helper()
+	var table *html.Node
+	for _, n := range elems(root, "table", "") {
+		if attrOf(n, "id") == id {
+			table = n
+		}
+	}
+	if table == nil {
+		t.Fatalf("no table %s", id)
+	}
+	heads := elems(table, "th", "")
+	want := map[bool]string{true: "ascending", false: "descending"}[asc]
+	if col >= len(heads) || attrOf(heads[col], "aria-sort") != want {
+		t.Errorf("table %s: column %d is not marked %s", id, col, want)
+	}
+	var vals []float64
+	for _, tr := range elems(table, "tr", "") {
+		tds := elems(tr, "td", "")
+		if len(tds) <= col {
+			continue
+		}
+		v := attrOf(tds[col], "data-v")
+		if v == "" {
+			v = strings.TrimSpace(textOf(tds[col]))
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			t.Fatalf("table %s: cell %q is not a number", id, v)
+		}
+		vals = append(vals, f)
+	}
+	if len(vals) < 2 {
+		t.Fatalf("table %s: %d rows, too few to tell an order", id, len(vals))
+	}
+	for i := 1; i < len(vals); i++ {
+		if (asc && vals[i] < vals[i-1]) || (!asc && vals[i] > vals[i-1]) {
+			t.Errorf("table %s not sorted %s by column %d: %v", id, want, col, vals)
+			break
+		}
+	}
+}
+
+func textOf(n *html.Node) string {
+	if n.Type == html.TextNode {
+		return n.Data
+	}
+	var b strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		b.WriteString(textOf(c))
+	}
+	return b.String()
 }
