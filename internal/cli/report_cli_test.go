@@ -88,3 +88,31 @@ func TestReportDefaultOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestReportDamagedCapture: a capture cut in the middle of a packet gives
+// the page of what was read, then the error, and exit status 1.
+func TestReportDamagedCapture(t *testing.T) {
+	data, err := os.ReadFile(mixPcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cut := filepath.Join(dir, "cut.pcap")
+	if err := os.WriteFile(cut, data[:len(data)-30], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "cut.html")
+	stdout, errs, code := runCLI(t, "report", "--no-geo", cut, "-o", out)
+	if code != ExitFailure {
+		t.Errorf("exit %d, want %d", code, ExitFailure)
+	}
+	if !strings.HasPrefix(stdout, "wrote "+out+": 399 packets") {
+		t.Errorf("stdout %q, want the page of the 399 whole packets", stdout)
+	}
+	if !strings.Contains(errs, "truncated record") {
+		t.Errorf("stderr %q", errs)
+	}
+	if b, err := os.ReadFile(out); err != nil || !strings.HasSuffix(string(b), "</html>\n") {
+		t.Errorf("the page of the damaged capture: %v", err)
+	}
+}
