@@ -133,10 +133,20 @@ func funcs() template.FuncMap {
 	}
 }
 
-// pageTemplate is parsed on first use, not when sonde starts.
-var pageTemplate = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("page").Funcs(funcs()).Parse(pageText))
-})
+// The page's template is parsed on first use: a program that imports
+// report but writes no page (sonde running any other command) pays nothing
+// for it at start-up.
+var (
+	parseOnce sync.Once
+	parsed    *template.Template
+)
+
+func pageTemplate() *template.Template {
+	parseOnce.Do(func() {
+		parsed = template.Must(template.New("page").Funcs(funcs()).Parse(pageText))
+	})
+	return parsed
+}
 
 const pageText = (`<!DOCTYPE html>
 <html lang="en" data-js-errors="0">
