@@ -213,6 +213,12 @@ func TestPageCountsMatchTheTraffic(t *testing.T) {
 				t.Errorf("%s chart: no series of %s (has %v)", attr(c, "data-metric"), p, seen)
 			}
 		}
+		// The six packets fall in six intervals, each with a tooltip.
+		if cols := find(c, "rect", "io-hover"); len(cols) != 6 {
+			t.Errorf("%s chart: %d interval tooltips, want 6", attr(c, "data-metric"), len(cols))
+		} else if !strings.HasPrefix(text(cols[0]), "0–0.008 s: ") || (attr(c, "data-metric") == "packets" && !strings.Contains(text(cols[0]), ": 1 packets (")) {
+			t.Errorf("first interval's tooltip %q", text(cols[0]))
+		}
 		if len(find(c, "g", "axis")) != 2 {
 			t.Errorf("%s chart: want an x and a y axis", attr(c, "data-metric"))
 		}

@@ -178,13 +178,22 @@ type chartView struct {
 	X0, Y0        int // plot's bottom-left corner
 	X1, Y1        int // top-right
 	TickY         int // lower end of the x axis' ticks
+	PlotH         int
 	Series        []seriesView
+	Columns       []column // one per interval with packets, for its tooltip
 	XTicks        []tick
 	YTicks        []tick
 }
 
 type seriesView struct {
 	Name, Color, Points, Title string
+}
+
+// column is the hover area of one interval: its tooltip lists the
+// protocols' counts in it.
+type column struct {
+	X, W  float64
+	Title string
 }
 
 type tick struct {
@@ -242,7 +251,7 @@ func ioChart(rows []analyze.Interval, protos []analyze.ProtocolIO) *ioView {
 	span := time.Duration(n) * width
 	xTicks := timeTicks(span)
 	for _, metric := range []string{"packets", "bytes"} {
-		c := chartView{Metric: metric, W: ioW, H: ioH, X0: ioLeft, Y0: ioTop + ioPlotH, X1: ioLeft + ioPlotW, Y1: ioTop, TickY: ioTop + ioPlotH + 5}
+		c := chartView{Metric: metric, W: ioW, H: ioH, X0: ioLeft, Y0: ioTop + ioPlotH, X1: ioLeft + ioPlotW, Y1: ioTop, TickY: ioTop + ioPlotH + 5, PlotH: ioPlotH}
 		c.Title = "Packets per " + v.Interval
 		if metric == "bytes" {
 			c.Title = "Bytes per " + v.Interval
@@ -281,6 +290,26 @@ func ioChart(rows []analyze.Interval, protos []analyze.ProtocolIO) *ioView {
 			}
 			title := s.name + ": " + strconv.FormatUint(sum, 10) + " " + metric
 			c.Series = append(c.Series, seriesView{Name: s.name, Color: palette[i%len(palette)], Points: b.String(), Title: title})
+		}
+		for j := range n {
+			var total uint64
+			var parts []string
+			for _, s := range ss {
+				val := s.frames[j]
+				if metric == "bytes" {
+					val = s.bytes[j]
+				}
+				if val > 0 {
+					total += val
+					parts = append(parts, s.name+" "+strconv.FormatUint(val, 10))
+				}
+			}
+			if total == 0 {
+				continue
+			}
+			from, to := time.Duration(j)*width, time.Duration(j+1)*width
+			c.Columns = append(c.Columns, column{X: x(j), W: round1(x(j+1) - x(j)),
+				Title: fmtSecs(from) + "–" + fmtSecs(to) + " s: " + strconv.FormatUint(total, 10) + " " + metric + " (" + strings.Join(parts, ", ") + ")"})
 		}
 		v.Charts = append(v.Charts, c)
 	}
@@ -338,4 +367,10 @@ func timeTicks(span time.Duration) []timeTick {
 		out = append(out, timeTick{d, strconv.FormatFloat(d.Seconds(), 'f', dec, 64) + "s"})
 	}
 	return out
+}
+
+// fmtSecs writes d in seconds with no more decimals than it needs (up to
+// microseconds).
+func fmtSecs(d time.Duration) string {
+	return strconv.FormatFloat(d.Round(time.Microsecond).Seconds(), 'f', -1, 64)
 }

@@ -40,7 +40,9 @@ svg{display:block;max-width:100%;height:auto}
 svg text{font:11px system-ui,sans-serif;fill:#333}
 .axis line,.axis path{stroke:#888;stroke-width:1}
 .grid{stroke:#e3e7eb;stroke-width:1}
-.io-series{fill:none;stroke-width:1.6}
+.io-series{fill:none;stroke-width:1.6;pointer-events:none}
+.io-hover{fill:#0b3d91;fill-opacity:0}
+.io-hover:hover{fill-opacity:.08}
 .phs-bar{fill:#0072B2}
 .phs-bar-bg{fill:#edf1f5}
 .map{background:#fff;border:1px solid var(--line);border-radius:6px}
@@ -186,6 +188,7 @@ const pageText = (`<!DOCTYPE html>
 <g class="grid-lines">{{range .YTicks}}<line class="grid" x1="{{$c.X0}}" y1="{{f1 .Pos}}" x2="{{$c.X1}}" y2="{{f1 .Pos}}"/>{{end}}</g>
 <g class="axis y"><line x1="{{$c.X0}}" y1="{{$c.Y0}}" x2="{{$c.X0}}" y2="{{$c.Y1}}"/>{{range .YTicks}}<text x="{{$c.X0}}" dx="-6" y="{{f1 .Pos}}" dy="4" text-anchor="end">{{.Label}}</text>{{end}}</g>
 <g class="axis x"><line x1="{{.X0}}" y1="{{.Y0}}" x2="{{.X1}}" y2="{{.Y0}}"/>{{range .XTicks}}<line x1="{{f1 .Pos}}" y1="{{$c.Y0}}" x2="{{f1 .Pos}}" y2="{{$c.TickY}}"/><text x="{{f1 .Pos}}" y="{{$c.Y0}}" dy="16" text-anchor="middle">{{.Label}}</text>{{end}}</g>
+<g class="io-columns">{{range .Columns}}<rect class="io-hover" x="{{f1 .X}}" y="{{$c.Y1}}" width="{{f1 .W}}" height="{{$c.PlotH}}"><title>{{.Title}}</title></rect>{{end}}</g>
 {{range .Series}}<polyline class="io-series" data-protocol="{{.Name}}" stroke="{{.Color}}" points="{{.Points}}"><title>{{.Title}}</title></polyline>
 {{end}}</svg>
 {{end}}{{else}}<p class="note">No packets: nothing to plot.</p>{{end}}
