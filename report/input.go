@@ -21,6 +21,9 @@ type Trace struct {
 	Hops    []Hop      `json:"hops"`
 	Sent    int        `json:"sent"`
 	Retried int        `json:"retried"`
+	// Rounds is the number of rounds of an mtr-style report (sonde trace
+	// --report N --json); zero for a single trace.
+	Rounds int `json:"rounds,omitempty"`
 }
 
 // Hop is one TTL of a Trace and the answers to its probes.
@@ -28,6 +31,19 @@ type Hop struct {
 	TTL    int     `json:"ttl"`
 	Final  bool    `json:"final,omitempty"` // the destination answered
 	Probes []Probe `json:"probes"`
+	// LossPct is the share of probes lost, in percent, as an mtr-style
+	// report gives it (Trace.Rounds > 0); a single trace's loss is counted
+	// from Probes.
+	LossPct float64 `json:"loss_pct,omitempty"`
+}
+
+// mtrHop is one hop of `sonde trace --report N --json`.
+type mtrHop struct {
+	TTL   int          `json:"ttl"`
+	Addrs []netip.Addr `json:"addrs"`
+	Loss  float64      `json:"loss_pct"`
+	Sent  int          `json:"sent"`
+	Best  float64      `json:"best_ms"`
 }
 
 // Probe is one probe of a Hop: who answered it and when.
@@ -75,9 +91,11 @@ const (
 	maxPhases     = 16
 )
 
-// ReadTrace reads one trace in the JSON form of `sonde trace --json`.
-// Anything else (another JSON document, an ECMP trace, trailing data, a
-// TTL out of 1–255) is an error.
+// ReadTrace reads one trace in the JSON form of `sonde trace --json`, or an
+// mtr-style report of `sonde trace --report N --json` (each hop's addresses
+// with their best round trip and the hop's loss). Anything else (another
+// JSON document, an ECMP trace, trailing data, a TTL out of 1–255) is an
+// error.
 func ReadTrace(r io.Reader) (*Trace, error) {
 	b, err := io.ReadAll(io.LimitReader(r, maxInput+1))
 	if err != nil {
@@ -87,8 +105,9 @@ func ReadTrace(r io.Reader) (*Trace, error) {
 		return nil, fmt.Errorf("report: trace larger than %d MiB", maxInput>>20)
 	}
 	var probe struct {
-		Paths json.RawMessage `json:"paths"`
-		Hops  json.RawMessage `json:"hops"`
+		Paths  json.RawMessage `json:"paths"`
+		Hops   json.RawMessage `json:"hops"`
+		Rounds int             `json:"rounds"`
 	}
 	if err := json.Unmarshal(b, &probe); err != nil {
 		return nil, fmt.Errorf("report: the trace is not the JSON of sonde trace --json: %w", jsonError(err))
@@ -101,7 +120,36 @@ func ReadTrace(r io.Reader) (*Trace, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	var t Trace
-	if err := dec.Decode(&t); err != nil {
+	if probe.Rounds > 0 {
+		// An mtr-style report: each hop's addresses, with its best round
+		// trip, and its loss.
+		var m struct {
+			Dst    netip.Addr `json:"dst"`
+			Rounds int        `json:"rounds"`
+			Hops   []mtrHop   `json:"hops"`
+		}
+		if err := dec.Decode(&m); err != nil {
+			return nil, fmt.Errorf("report: the trace is not the JSON of sonde trace --report --json: %w", err)
+		}
+		t = Trace{Dst: m.Dst, Rounds: m.Rounds, Reached: len(m.Hops) > 0}
+		for _, h := range m.Hops {
+			hop := Hop{TTL: h.TTL, LossPct: h.Loss, Probes: []Probe{}}
+			if len(h.Addrs) > maxProbes {
+				return nil, fmt.Errorf("report: hop %d has %d addresses, more than %d", h.TTL, len(h.Addrs), maxProbes)
+			}
+			for _, a := range h.Addrs {
+				hop.Probes = append(hop.Probes, Probe{Addr: a, RTTms: h.Best})
+			}
+			t.Hops = append(t.Hops, hop)
+			t.Sent += h.Sent
+		}
+		if n := len(t.Hops); n > 0 {
+			last := t.Hops[n-1]
+			a, ok := last.Addr()
+			t.Reached = ok && a == t.Dst
+			t.Hops[n-1].Final = t.Reached
+		}
+	} else if err := dec.Decode(&t); err != nil {
 		return nil, fmt.Errorf("report: the trace is not the JSON of sonde trace --json: %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {

@@ -368,7 +368,12 @@ func (r *Report) traceRows(t *Trace) *traceView {
 			}
 		}
 		row.RTTs = strings.Join(rtts, "  ")
-		if len(h.Probes) > 0 {
+		switch {
+		case t.Rounds > 0:
+			row.LossSort = int(math.Round(h.LossPct))
+			row.Loss = strconv.FormatFloat(h.LossPct, 'f', 1, 64) + "%"
+			row.RTTs = "best of " + strconv.Itoa(t.Rounds) + " rounds"
+		case len(h.Probes) > 0:
 			row.LossSort = 100 * lost / len(h.Probes)
 			row.Loss = strconv.Itoa(row.LossSort) + "%"
 		}

@@ -466,6 +466,7 @@ func FuzzReadTrace(f *testing.F) {
 	}
 	f.Add(b)
 	f.Add([]byte(`{"dst":"2001:2:0:c8::1","hops":[{"ttl":1,"probes":[{"addr":"2001:2::2","rtt_ms":1.5,"info":{"country":"FR"}}]}]}`))
+	f.Add([]byte(`{"dst":"198.18.200.1","hops":[{"ttl":1,"addrs":["198.18.0.2"],"loss_pct":0,"sent":2,"best_ms":0.009},{"ttl":2,"addrs":[],"loss_pct":100}],"rounds":2}`))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		tr, err := report.ReadTrace(bytes.NewReader(in))
 		if err != nil {
@@ -611,4 +612,26 @@ func FuzzPacketsNeverBecomeMarkup(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestReadTraceOfAnMTRReport(t *testing.T) {
+	in := `{"dst":"198.18.200.1","hops":[{"ttl":1,"addrs":["198.18.0.2"],"loss_pct":0,"sent":10,"last_ms":0.02,"avg_ms":0.03,"best_ms":0.01,"worst_ms":0.05,"stdev_ms":0.01},` +
+		`{"ttl":2,"addrs":[],"loss_pct":100,"sent":10,"last_ms":0,"avg_ms":0,"best_ms":0,"worst_ms":0,"stdev_ms":0},` +
+		`{"ttl":3,"addrs":["198.18.200.1"],"loss_pct":10,"sent":10,"last_ms":0.02,"avg_ms":0.03,"best_ms":0.02,"worst_ms":0.05,"stdev_ms":0.01}],"rounds":10}` + "\n"
+	tr, err := report.ReadTrace(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Rounds != 10 || len(tr.Hops) != 3 || !tr.Reached || tr.Hops[2].LossPct != 10 {
+		t.Fatalf("%+v", tr)
+	}
+	r := report.New(&report.Config{Trace: tr, Geo: labGeo(t)})
+	_, root := doc(t, r)
+	if st := r.Stats(); st.Hops != 3 || st.MapHops != 2 {
+		t.Errorf("stats %+v: want 3 hops, 2 on the map", st)
+	}
+	rows := find(root, "tr", "hop-row")
+	if len(rows) != 3 || !strings.Contains(text(rows[2]), "10.0%") || !strings.Contains(text(rows[1]), "100.0%") {
+		t.Errorf("path table rows lack the losses")
+	}
 }

@@ -39,8 +39,8 @@ func newReportCmd(e *env) *cobra.Command {
 that shows it: a summary, the IO graph per protocol, the protocol hierarchy, the
 endpoints on a world map by country, the top conversations and endpoints
 (sortable tables), and the DNS, HTTP and TLS names seen. --trace adds a trace
-(the JSON of sonde trace --json): its path table, and the path drawn on the map
-hop by hop. --scan adds a scan (the JSON lines of sonde scan --json): the ports
+(the JSON of sonde trace --json, or of --report N --json): its path table, and
+the path drawn on the map hop by hop. --scan adds a scan (the JSON lines of sonde scan --json): the ports
 found per host.
 
 The page needs no network to be viewed: data, styles, script and charts are in
@@ -60,7 +60,7 @@ reported before anything is written. CAPTURE "-" reads standard input.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.trace, "trace", "", "add the trace in `FILE` (written by sonde trace --json)")
+	fl.StringVar(&f.trace, "trace", "", "add the trace in `FILE` (written by sonde trace --json, or --report N --json)")
 	fl.StringVar(&f.scan, "scan", "", "add the scan in `FILE` (JSON lines written by sonde scan --json)")
 	fl.StringVarP(&f.out, "output", "o", "", "write the page to `FILE` (- for standard output; default: CAPTURE.html)")
 	fl.StringArrayVar(&f.dbs, "db", nil, `geo database: an mmdb file, a directory of them, "embedded" or "lab" (repeatable; default: as sonde geo)`)
