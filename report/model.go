@@ -44,14 +44,14 @@ type page struct {
 }
 
 type summaryView struct {
-	Start, Duration   string
-	Packets, Bytes    uint64
-	BytesText         string
-	Rate              string
-	Endpoints         int
-	IPConversations   int
-	TCPUDPConversions int
-	TopProtocols      []protoShare
+	Start, Duration     string
+	Packets, Bytes      uint64
+	BytesText           string
+	Rate                string
+	Endpoints           int
+	IPConversations     int
+	TCPUDPConversations int
+	TopProtocols        []protoShare
 }
 
 type protoShare struct {
@@ -236,7 +236,7 @@ func (r *Report) build() *page {
 	}
 	p.Summary.Endpoints = len(all)
 	p.Summary.IPConversations = len(p.IPConvs.Rows) + p.IPConvs.More
-	p.Summary.TCPUDPConversions = len(p.L4Convs.Rows) + p.L4Convs.More
+	p.Summary.TCPUDPConversations = len(p.L4Convs.Rows) + p.L4Convs.More
 	return p
 }
 

@@ -134,7 +134,7 @@ type Stats struct {
 func (r *Report) Stats() Stats {
 	p := r.built()
 	s := Stats{Packets: p.Summary.Packets, Bytes: p.Summary.Bytes,
-		IPConversations: p.Summary.IPConversations, TCPUDPConversations: p.Summary.TCPUDPConversions,
+		IPConversations: p.Summary.IPConversations, TCPUDPConversations: p.Summary.TCPUDPConversations,
 		Endpoints: p.Summary.Endpoints, Located: p.Map.Located, Markers: len(p.Map.Markers),
 		Countries: p.Map.FilledCount, MapCountries: len(p.Map.Countries), Protocols: len(p.PHS),
 		MapHops: len(p.Map.Hops), Hosts: len(p.Scan)}

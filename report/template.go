@@ -171,7 +171,7 @@ const pageText = (`<!DOCTYPE html>
 <div class="card"><b>{{.Summary.Duration}}</b><span>{{if .Summary.Start}}from {{.Summary.Start}}{{else}}no packets{{end}}</span></div>
 <div class="card"><b>{{.Summary.Endpoints}}</b><span>IP endpoints</span></div>
 <div class="card"><b>{{.Summary.IPConversations}}</b><span>IP conversations</span></div>
-<div class="card"><b>{{.Summary.TCPUDPConversions}}</b><span>TCP and UDP conversations</span></div>
+<div class="card"><b>{{.Summary.TCPUDPConversations}}</b><span>TCP and UDP conversations</span></div>
 </div>
 {{if .Summary.Rate}}<p class="note">{{.Summary.Rate}} on average.</p>{{end}}
 {{if .Summary.TopProtocols}}<h3>Top protocols (innermost, by bytes)</h3>
