@@ -168,8 +168,7 @@ func runHTMLReport(ctx context.Context, e *env, f *reportFlags, name string) err
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	cw := &countingWriter{w: tmp}
-	err = rep.WriteHTML(cw)
+	err = rep.WriteHTML(tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -200,17 +199,6 @@ func readInput[T any](name string, read func(io.Reader) (T, error)) (T, error) {
 		return zero, usagef("%s: %v", name, strings.TrimPrefix(err.Error(), "report: "))
 	}
 	return v, nil
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // demoReport saves the trace and the scan of the target as JSON, then
