@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ./test.sh — run every test of sonde. As root it first installs the Debian
 # packages the tests use (the peers they compare against: tcpdump, tshark,
-# nmap, mmdblookup…) and runs the privileged lab tests for real; without
+# nmap, mmdblookup, chromium for the report…) and runs the privileged lab tests for real; without
 # root those tests skip with a hint (or fail under SONDE_REQUIRE_PRIVILEGED=1).
 #
 # The tests run inside a network namespace of their own that has only a
@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 export PATH=$PATH:/usr/local/go/bin:/usr/sbin:/sbin
 GO=$(command -v go) || { echo "test.sh: Go is not installed (https://go.dev/doc/install)" >&2; exit 1; }
 
-packages=(iproute2 nftables iputils-ping traceroute util-linux tcpdump tshark nmap mmdb-bin libxml2-utils ndiff bc)
+packages=(iproute2 nftables iputils-ping traceroute util-linux tcpdump tshark nmap mmdb-bin libxml2-utils ndiff bc chromium)
 if [ "$(id -u)" -eq 0 ]; then
   missing=()
   for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -76,6 +76,16 @@ type Config struct {
 	// Interval, when positive, keeps frames and bytes per interval
 	// (tshark -z io,stat,N).
 	Interval time.Duration
+	// IOLimit, when positive, keeps the IO statistics in at most IOLimit
+	// intervals whatever the capture's span, for a graph of a capture whose
+	// length is not known in advance: the interval starts at Interval (1ms
+	// when zero) and doubles, merging neighbours, whenever a packet falls
+	// beyond the last one. Zero: no bound.
+	IOLimit int
+	// IOProtocols also keeps the IO statistics per protocol, each packet
+	// counted for the innermost protocol of its hierarchy path (see
+	// IOProtocols). It needs Interval or IOLimit.
+	IOProtocols bool
 	// Follow keeps the payload of TCP stream FollowStream (tshark -z
 	// follow,tcp,ascii,N).
 	Follow bool
@@ -129,7 +139,7 @@ func New(cfg Config) *Analyzer {
 	if cfg.Hierarchy {
 		a.phs = newHierarchy()
 	}
-	a.io.interval = cfg.Interval
+	a.io.init(cfg)
 	if cfg.Follow {
 		a.fol = &follow{stream: cfg.FollowStream}
 	}
@@ -214,9 +224,14 @@ func (a *Analyzer) Add(data []byte, ts time.Time, wireLen int, link layers.LinkT
 
 	a.path = a.dec.walk(data, link, &fp, a.path)
 	stream := a.account(&fp)
-	if a.phs != nil {
+	if a.phs != nil || a.io.pframes != nil {
 		a.path = appProto(a.path, &fp, stream, &a.app)
-		a.phs.add(a.path, fp.length)
+		if a.phs != nil {
+			a.phs.add(a.path, fp.length)
+		}
+		if n := len(a.path); n > 0 && a.io.pframes != nil {
+			a.io.addProto(a.path[n-1], fp.rel, fp.length)
+		}
 	}
 }
 

@@ -21,26 +21,27 @@ import (
 //
 // A package missing here fails the test: add it where it belongs.
 var layers = map[string][]string{
-	"cmd/sonde":         {"internal/cli"},
-	"internal/cli":      {"*"},
-	"internal/labsvc":   {},
-	"internal/parquet":  {},
-	"internal/archtest": {},
-	"lab":               {"internal/labsvc"},
-	"lab/labtest":       {"lab"},
-	"geo":               {},
-	"packet":            {},
-	"filter":            {"packet"},
-	"capfile":           {"packet"},
-	"capture":           {"packet", "filter", "capfile"},
-	"rawsock":           {"packet"},
-	"route":             {"packet", "rawsock"},
-	"probe":             {"packet", "rawsock", "route", "capture", "filter"},
-	"analyze":           {"packet", "filter", "capfile", "capture", "internal/parquet"},
-	"trace":             {"packet", "rawsock", "route", "probe", "geo"},
-	"scan":              {"packet", "rawsock", "route", "probe", "capture", "filter"},
-	"report":            {"analyze", "geo", "packet"},
-	"bench/gen":         {"capfile", "packet"}, // a tool of the benchmarks, above no layer
+	"cmd/sonde":           {"internal/cli"},
+	"internal/cli":        {"*"},
+	"internal/labsvc":     {},
+	"internal/parquet":    {},
+	"internal/archtest":   {},
+	"lab":                 {"internal/labsvc"},
+	"lab/labtest":         {"lab"},
+	"geo":                 {},
+	"packet":              {},
+	"filter":              {"packet"},
+	"capfile":             {"packet"},
+	"capture":             {"packet", "filter", "capfile"},
+	"rawsock":             {"packet"},
+	"route":               {"packet", "rawsock"},
+	"probe":               {"packet", "rawsock", "route", "capture", "filter"},
+	"analyze":             {"packet", "filter", "capfile", "capture", "internal/parquet"},
+	"trace":               {"packet", "rawsock", "route", "probe", "geo"},
+	"scan":                {"packet", "rawsock", "route", "probe", "capture", "filter"},
+	"report":              {"analyze", "geo", "packet", "report/worldmap"},
+	"lab/internal/geogen": {},                    // writes lab/geography.mmdb; mmdbwriter stays out of the binary
+	"bench/gen":           {"capfile", "packet"}, // a tool of the benchmarks, above no layer
 
 	// The world map of reports: constant data, and the generator of it
 	// that go generate runs.
@@ -48,8 +49,12 @@ var layers = map[string][]string{
 	"report/worldmap/gen": {"report/worldmap"},
 }
 
+// notInBinary are modules the sonde binary must not link (build-time and
+// test tools only).
+var notInBinary = []string{"github.com/maxmind/mmdbwriter"}
+
 // pure packages never make a syscall, start a goroutine or read a clock.
-var pure = []string{"packet", "filter", "report/worldmap"}
+var pure = []string{"packet", "filter", "report/worldmap", "internal/parquet"}
 
 type pkg struct {
 	ImportPath string
@@ -133,6 +138,20 @@ func TestPurePackagesMakeNoSyscallsGoroutinesOrClockReads(t *testing.T) {
 				}
 				return true
 			})
+		}
+	}
+}
+
+func TestBinaryLinksNoBuildTools(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "sonde/cmd/sonde").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, bad := range notInBinary {
+			if strings.HasPrefix(dep, bad) {
+				t.Errorf("the sonde binary links %s (%s is for generators and tests only)", dep, bad)
+			}
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -39,6 +40,8 @@ type demo struct {
 	out io.Writer
 	// dir holds the files the demo writes (captures, reports).
 	dir string
+	// keep is set when dir is the user's (--dir) and stays after the demo.
+	keep bool
 	// sniff is the background capture of the demo's traffic, if running.
 	sniff    *exec.Cmd
 	sniffErr *bufio.Scanner
@@ -69,6 +72,29 @@ func (d *demo) sonde(ctx context.Context, node string, args ...string) error {
 	return nil
 }
 
+// sondeTo runs sonde as sonde does, its standard output going to file (in
+// the demo's directory) as a shell's redirection would.
+func (d *demo) sondeTo(ctx context.Context, node, file string, args ...string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "%s$ sonde %s > %s\n", node, quoteArgs(args), file)
+	out, err := os.Create(filepath.Join(d.dir, file))
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Dir = d.dir
+	cmd.Stdout, cmd.Stderr = out, d.out
+	cmd.Env = append(os.Environ(), "NO_COLOR=1", labEnv+"="+d.lab.ID)
+	if err := d.lab.Node(node).Run(cmd); err != nil {
+		return fmt.Errorf("sonde %s in %s: %w", args[0], node, err)
+	}
+	return out.Close()
+}
+
 func newLabDemoCmd(e *env) *cobra.Command {
 	var keep string
 	cmd := &cobra.Command{
@@ -90,6 +116,7 @@ against it, print what each found, and tear the lab down.`,
 }
 
 func runDemo(ctx context.Context, e *env, dir string) error {
+	keep := dir != ""
 	topo, err := lab.Demo(lab.Options{})
 	if err != nil {
 		return err
@@ -112,7 +139,7 @@ func runDemo(ctx context.Context, e *env, dir string) error {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	d := &demo{lab: l, out: e.stdout, dir: dir}
+	d := &demo{lab: l, out: e.stdout, dir: dir, keep: keep}
 	defer func() {
 		if d.sniff != nil { // a step failed: do not leave the capture running
 			d.sniff.Process.Kill()

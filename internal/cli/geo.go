@@ -26,11 +26,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"sonde/geo"
+	"sonde/lab"
 )
 
 func init() {
 	register(newGeoCmd, "geo")
-	addDemoStep(demoStep{order: 5, title: "geo: where is an address? (offline, from the embedded country database; the lab's own range is reserved, so it has no country)", run: func(ctx context.Context, d *demo) error {
+	addDemoStep(demoStep{order: 5, title: "geo: where is an address? (offline: the embedded country database, and in a lab the lab's invented geography, since its reserved range is nowhere)", run: func(ctx context.Context, d *demo) error {
 		return d.sonde(ctx, d.lab.Topology.Client, "geo", "198.18.200.1", "1.1.1.1", "9.9.9.9", "2001:4860:4860::8888")
 	}})
 }
@@ -59,11 +60,13 @@ record). With no IP arguments, addresses are read from standard input, one per
 line (blank lines and lines starting with # are skipped), or from --file, or
 pulled out of any text with --grep.
 
-Databases: --db (repeatable; a file, a directory of *.mmdb, or "embedded").
-Without --db, the files listed in $SONDE_GEOIP (colon-separated files or
+Databases: --db (repeatable; a file, a directory of *.mmdb, "embedded", or
+"lab"). Without --db, the files listed in $SONDE_GEOIP (colon-separated files or
 directories) are used, else the *.mmdb files in /usr/share/GeoIP, /var/lib/GeoIP
 and $XDG_DATA_HOME/sonde; the embedded public-domain country database
-(iptoasn-country) always comes last, so a lookup works with no download. Each
+(iptoasn-country) always comes last, so a lookup works with no download. Inside
+a lab (sonde lab exec, the demo) the lab geography comes first: it places the
+lab's reserved addresses in invented cities, from Paris eastwards to Tokyo. Each
 field of the answer comes from the first database that has it; the "db" column
 says which databases answered.
 
@@ -84,7 +87,7 @@ be opened or is not a valid mmdb.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runGeo(e, &o, args) },
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&o.dbs, "db", nil, `database to use: an mmdb file, a directory of them, or "embedded" (repeatable, in order of preference)`)
+	f.StringArrayVar(&o.dbs, "db", nil, `database to use: an mmdb file, a directory of them, "embedded", or "lab" (the lab geography) (repeatable, in order of preference)`)
 	f.BoolVar(&o.json, "json", false, "print JSON lines")
 	f.BoolVar(&o.csv, "csv", false, "print CSV with a header line")
 	f.StringVar(&o.fields, "fields", "", "comma-separated columns to print (see above)")
@@ -139,12 +142,41 @@ func parseGeoFields(s string) ([]geoField, error) {
 	return out, nil
 }
 
-// openGeoDBs opens the databases the flags or the environment name.
+// labGeoPath is the --db name of the lab geography (lab.Geography): the
+// lab's addresses placed in invented cities.
+const labGeoPath = "lab"
+
+// openGeoDBs opens the databases the flags or the environment name. Without
+// names, a command run in a lab (SONDE_LAB set) consults the lab geography
+// first, then the discovered databases and the embedded one.
 func openGeoDBs(names []string, cfg *geo.Config) ([]*geo.DB, error) {
 	if len(names) == 0 {
-		return geo.OpenDefault(cfg)
+		if os.Getenv(labEnv) == "" {
+			return geo.OpenDefault(cfg)
+		}
+		names = append([]string{labGeoPath}, append(geo.Discover(nil), geo.EmbeddedPath)...)
 	}
-	return geo.OpenPaths(names, cfg)
+	var dbs []*geo.DB
+	for _, n := range names {
+		var more []*geo.DB
+		var err error
+		if n == labGeoPath {
+			var db *geo.DB
+			if db, err = geo.OpenBytes(lab.Geography(), lab.GeographyName); err == nil {
+				more = []*geo.DB{db}
+			}
+		} else {
+			more, err = geo.OpenPaths([]string{n}, cfg)
+		}
+		if err != nil {
+			for _, d := range dbs {
+				d.Close()
+			}
+			return nil, err
+		}
+		dbs = append(dbs, more...)
+	}
+	return dbs, nil
 }
 
 func runGeo(e *env, o *geoOptions, args []string) error {

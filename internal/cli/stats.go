@@ -123,7 +123,7 @@ func statsConfig(f *statsFlags) (analyze.Config, []analyze.Kind, []analyze.Kind,
 	}
 	cfg.Interval = f.io
 	if f.geo {
-		dbs, err := geo.OpenDefault(nil)
+		dbs, err := openGeoDBs(nil, nil)
 		if err != nil {
 			return cfg, nil, nil, err
 		}

@@ -103,7 +103,7 @@ N rounds, then loss and RTT statistics per hop); --live (that table, updated).`,
 	fl.VarP(secondsFlag{&f.interval}, "interval", "i", "gap between rounds of --live and --report")
 	fl.StringVar(&f.iface, "interface", "", "send probes out of this interface")
 	fl.BoolVar(&f.noGeo, "no-geo", false, "do not look up AS numbers and locations")
-	fl.StringSliceVar(&f.geoDBs, "db", nil, "mmdb databases for AS numbers and locations (default: those installed, then the embedded one)")
+	fl.StringSliceVar(&f.geoDBs, "db", nil, `mmdb databases for AS numbers and locations, or "lab" for the lab geography (default: those installed, then the embedded one; in a lab, the lab geography first)`)
 	fl.IntVar(&f.sport, "sport", 0, "source port (ICMP identifier) of the flow; --ecmp counts up from it (default: from the process id)")
 	return cmd
 }
@@ -233,8 +233,9 @@ func runTrace(ctx context.Context, e *env, host string, f *traceFlags) error {
 	}
 	fmt.Fprintf(e.stdout, "trace to %s (%s), %d hops max, %d byte packets\n", host, dst, f.maxTTL, size)
 	_, err = trace.Run(ctx, dst, cfg, func(h trace.Hop) {
-		enrich(ctx, []trace.Hop{h}, names)
-		fmt.Fprintln(e.stdout, hopLine(h))
+		hs := []trace.Hop{h} // enrich fills hs[0].Info, which h may not share
+		enrich(ctx, hs, names)
+		fmt.Fprintln(e.stdout, hopLine(hs[0]))
 	})
 	return traceError(err)
 }
