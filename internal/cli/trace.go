@@ -186,7 +186,7 @@ func runTrace(ctx context.Context, e *env, host string, f *traceFlags) error {
 		// The default databases are opened when the first address they
 		// may know comes: a trace through private or reserved space
 		// (every lab's) opens none.
-		g := &lazyGeo{warn: e.stderr}
+		g := &lazyGeo{warn: e.stderr, lab: os.Getenv(labEnv) != ""}
 		defer g.close()
 		es = append(es, g)
 	default:
@@ -389,39 +389,55 @@ func (g geoEnricher) Enrich(_ context.Context, a netip.Addr) map[string]string {
 	return m
 }
 
-// lazyGeo is a geoEnricher over the default databases (those installed,
-// then the embedded one), opened on the first lookup of an address that
-// is globally routable: public databases place no other, so a trace that
-// sees none opens nothing.
+// lazyGeo is a geoEnricher over the default databases (in a lab its
+// invented geography, then those installed, then the embedded one), opened
+// on the first lookup of an address that one of them may place: public
+// databases place only globally routable addresses, so a trace that sees
+// none opens nothing; in a lab (SONDE_LAB set) the lab geography alone is
+// opened for the lab's reserved addresses.
 type lazyGeo struct {
-	once sync.Once
 	warn io.Writer // where a failure to open is told, once
+	lab  bool      // run in a lab: its geography places reserved addresses
+
+	all, labOnly lazyDBs
+}
+
+// lazyDBs is a set of databases opened on first use.
+type lazyDBs struct {
+	once sync.Once
 	dbs  []*geo.DB
 	en   geoEnricher
 }
 
-func (g *lazyGeo) Enrich(ctx context.Context, a netip.Addr) map[string]string {
-	if !globalUnicast(a) {
-		return nil
-	}
-	g.once.Do(func() {
-		dbs, err := openGeoDBs(nil, nil)
+func (l *lazyDBs) enrich(ctx context.Context, a netip.Addr, names []string, warn io.Writer) map[string]string {
+	l.once.Do(func() {
+		dbs, err := openGeoDBs(names, nil)
 		if err != nil {
-			fmt.Fprintf(g.warn, "sonde: trace: no AS numbers or locations: %v\n", err)
+			fmt.Fprintf(warn, "sonde: trace: no AS numbers or locations: %v\n", err)
 		}
 		if len(dbs) > 0 {
-			g.dbs, g.en = dbs, geoEnricher{geo.NewEnricher(dbs...)}
+			l.dbs, l.en = dbs, geoEnricher{geo.NewEnricher(dbs...)}
 		}
 	})
-	if g.en.e == nil {
+	if l.en.e == nil {
 		return nil
 	}
-	return g.en.Enrich(ctx, a)
+	return l.en.Enrich(ctx, a)
+}
+
+func (g *lazyGeo) Enrich(ctx context.Context, a netip.Addr) map[string]string {
+	switch {
+	case globalUnicast(a):
+		return g.all.enrich(ctx, a, nil, g.warn)
+	case g.lab:
+		return g.labOnly.enrich(ctx, a, []string{labGeoPath}, g.warn)
+	}
+	return nil
 }
 
 // close closes the databases opened; no Enrich may be running.
 func (g *lazyGeo) close() {
-	for _, db := range g.dbs {
+	for _, db := range append(g.all.dbs, g.labOnly.dbs...) {
 		db.Close()
 	}
 }

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"sonde/geo"
@@ -59,5 +61,28 @@ func TestEmbeddedPlacesNoSpecialAddress(t *testing.T) {
 				t.Errorf("the embedded database places %s (%s): %+v", a, p, r)
 			}
 		}
+	}
+}
+
+// TestLazyGeoLab: in a lab, the lab's reserved addresses are placed by its
+// geography alone; outside a lab they open nothing.
+func TestLazyGeoLab(t *testing.T) {
+	a := netip.MustParseAddr("198.18.0.2")
+	var warn strings.Builder
+	out := &lazyGeo{warn: &warn}
+	if m := out.Enrich(context.Background(), a); m != nil || out.all.dbs != nil || out.labOnly.dbs != nil {
+		t.Errorf("outside a lab: %v, opened %d+%d databases", m, len(out.all.dbs), len(out.labOnly.dbs))
+	}
+	in := &lazyGeo{warn: &warn, lab: true}
+	defer in.close()
+	m := in.Enrich(context.Background(), a)
+	if m["country"] == "" || m["city"] == "" {
+		t.Errorf("in a lab, %s placed as %v, want a country and a city", a, m)
+	}
+	if len(in.labOnly.dbs) != 1 || in.all.dbs != nil {
+		t.Errorf("in a lab, opened %d lab and %d default databases, want 1 and 0", len(in.labOnly.dbs), len(in.all.dbs))
+	}
+	if warn.Len() > 0 {
+		t.Errorf("warnings: %s", warn.String())
 	}
 }
