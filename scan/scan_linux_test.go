@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"slices"
 	"sync"
 	"testing"
@@ -124,21 +125,23 @@ func TestScanTypes(t *testing.T) {
 	l := labtest.New(t, "pair", lab.Options{})
 	tg := targets(t, "198.18.0.2")
 	ports := []uint16{20, 21, 22, 23, 25, 80, 81}
-	for _, typ := range []scan.Type{scan.FIN, scan.NULL, scan.Xmas} {
-		rs, st := runIn(t, l, "client", tg, ports, &scan.Config{Type: typ, Seed: 1, Retries: 2})
-		var of []uint16
-		for _, r := range rs {
-			if r.State == scan.OpenFiltered && r.Reason == "no-response" {
-				of = append(of, r.Port)
+	for _, tg := range []*scan.Targets{tg, targets(t, l.Addr6("target").String())} {
+		for _, typ := range []scan.Type{scan.FIN, scan.NULL, scan.Xmas} {
+			rs, st := runIn(t, l, "client", tg, ports, &scan.Config{Type: typ, Seed: 1, Retries: 2})
+			var of []uint16
+			for _, r := range rs {
+				if r.State == scan.OpenFiltered && r.Reason == "no-response" {
+					of = append(of, r.Port)
+				}
+			}
+			if want := []uint16{21, 22, 25, 80}; !slices.Equal(of, want) || st.ByState["closed"] != 3 {
+				t.Errorf("%v %v: open|filtered %v, want %v; states %v", tg.At(0), typ, of, want, st.ByState)
 			}
 		}
-		if want := []uint16{21, 22, 25, 80}; !slices.Equal(of, want) || st.ByState["closed"] != 3 {
-			t.Errorf("%v: open|filtered %v, want %v; states %v", typ, of, want, st.ByState)
+		_, st := runIn(t, l, "client", tg, ports, &scan.Config{Type: scan.ACK, Seed: 1})
+		if st.ByState["unfiltered"] != uint64(len(ports)) {
+			t.Errorf("%v ACK: states %v, want all unfiltered", tg.At(0), st.ByState)
 		}
-	}
-	_, st := runIn(t, l, "client", tg, ports, &scan.Config{Type: scan.ACK, Seed: 1})
-	if st.ByState["unfiltered"] != uint64(len(ports)) {
-		t.Errorf("ACK: states %v, want all unfiltered", st.ByState)
 	}
 }
 
@@ -252,5 +255,98 @@ func TestDiscoverBeyondRouters(t *testing.T) {
 	want := []string{"198.18.2.1 true echo-reply", "198.18.2.77 false no-response", "198.18.200.1 true echo-reply"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// portStates renders results as "port state reason" lines, closed ports
+// left out (nmap lists them only as a count).
+func portStates(rs []scan.Result) []string {
+	var out []string
+	for _, r := range rs {
+		if r.State != scan.Closed {
+			out = append(out, fmt.Sprintf("%d/%s %s %s", r.Port, r.Proto, r.State, r.Reason))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// nmapStates runs nmap in node with args (its -oX - output) and returns
+// its port lines as portStates renders ours.
+func nmapStates(t *testing.T, l *labtest.Lab, node string, args ...string) ([]string, time.Duration) {
+	t.Helper()
+	t0 := time.Now()
+	r := l.Command(node, "nmap", append(args, "-oX", "-")...)
+	d := time.Since(t0)
+	if r.Code != 0 {
+		t.Fatalf("nmap %q: %d %s", args, r.Code, r.Stderr)
+	}
+	var out []string
+	re := regexp.MustCompile(`<port protocol="(\w+)" portid="(\d+)"><state state="([\w|]+)" reason="([\w-]+)"`)
+	for _, m := range re.FindAllStringSubmatch(r.Stdout, -1) {
+		if m[3] != "closed" {
+			out = append(out, fmt.Sprintf("%s/%s %s %s", m[2], m[1], m[3], m[4]))
+		}
+	}
+	slices.Sort(out)
+	return out, d
+}
+
+// TestSYNIPv6: a SYN scan of every port of the pair's target over IPv6
+// finds the 7 open ports, the rest closed (reset) but a dropped port
+// (filtered, no-response) and a rejected one (filtered, admin-prohibited,
+// from the ICMPv6 error); nmap -6 -sS says the same of every port.
+func TestSYNIPv6(t *testing.T) {
+	labtest.RequireCommand(t, "nmap", "nmap")
+	l := labtest.New(t, "pair", lab.Options{Drop: []uint16{8081}, Reject: []uint16{8082}})
+	a6 := l.Addr6("target")
+	want := []string{"21/tcp open syn-ack", "22/tcp open syn-ack", "25/tcp open syn-ack", "3306/tcp open syn-ack",
+		"443/tcp open syn-ack", "80/tcp open syn-ack", "8080/tcp open syn-ack", "8081/tcp filtered no-response", "8082/tcp filtered admin-prohibited"}
+	for run := range 2 {
+		rs, st := runIn(t, l, "client", targets(t, a6.String()), allPorts(), &scan.Config{Seed: uint64(run + 1)})
+		if got := portStates(rs); !slices.Equal(got, want) {
+			t.Errorf("run %d: %q, want %q (stats %+v)", run, got, want, st)
+		}
+		if st.ByState["closed"] != 65536-9 {
+			t.Errorf("run %d: %d closed, want %d", run, st.ByState["closed"], 65536-9)
+		}
+		for _, r := range rs {
+			if r.Addr != a6 || r.Reason != "no-response" && r.TTL != 64 {
+				t.Errorf("run %d: result %+v: want address %v, hop limit 64", run, r, a6)
+				break
+			}
+		}
+		t.Logf("run %d: %v, sent %d, retried %d", run, st.Elapsed, st.Sent, st.Retried)
+	}
+	// nmap on the same ports (not port 0, which it refuses).
+	rs, _ := runIn(t, l, "client", targets(t, a6.String()), allPorts()[1:], &scan.Config{Seed: 5})
+	got := portStates(rs)
+	theirs, d := nmapStates(t, l, "client", "-6", "-n", "-Pn", "-sS", "-p-", "-T4", "--reason", a6.String())
+	if !slices.Equal(got, theirs) {
+		t.Errorf("sonde %q, nmap %q", got, theirs)
+	}
+	t.Logf("nmap -6 -sS -p- -T4: %v", d)
+}
+
+// TestMixedFamilies: one scan of an IPv4 and an IPv6 target finds the
+// open ports of both.
+func TestMixedFamilies(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{})
+	tg := targets(t, l.Addr("target").String(), l.Addr6("target").String())
+	ports := allPorts()[1:10001]
+	rs, st := runIn(t, l, "client", tg, ports, &scan.Config{Seed: 2})
+	byAddr := map[netip.Addr][]uint16{}
+	for _, r := range rs {
+		if r.State == scan.Open {
+			byAddr[r.Addr] = append(byAddr[r.Addr], r.Port)
+		}
+	}
+	for _, a := range []netip.Addr{l.Addr("target"), l.Addr6("target")} {
+		if !slices.Equal(byAddr[a], labOpen) {
+			t.Errorf("%v: open %v, want %v", a, byAddr[a], labOpen)
+		}
+	}
+	if st.ByState["closed"] != 2*uint64(len(ports)-len(labOpen)) {
+		t.Errorf("states %v", st.ByState)
 	}
 }

@@ -156,12 +156,8 @@ func executeScan(ctx context.Context, e *env, f *scanFlags, p *scanPlan, resumed
 		cfg.Progress = prog.update
 		phase = name
 		st, err := scan.Run(ctx, p.targets, ports, &cfg, c.add)
-		if (errors.Is(err, scan.ErrNeedEthernet) || errors.Is(err, scan.ErrRawIPv6)) && typ == scan.SYN {
-			why := "no Ethernet route to the targets (the host itself?)"
-			if errors.Is(err, scan.ErrRawIPv6) {
-				why = "SYN scans of IPv6 are not built yet"
-			}
-			fmt.Fprintf(e.stderr, "sonde: %s: a connect scan instead\n", why)
+		if errors.Is(err, scan.ErrNeedEthernet) && typ == scan.SYN {
+			fmt.Fprintf(e.stderr, "sonde: no Ethernet route to the targets (the host itself?): a connect scan instead\n")
 			typ, cfg.Type = scan.Connect, scan.Connect
 			st, err = scan.Run(ctx, p.targets, ports, &cfg, c.add)
 		}
