@@ -350,3 +350,43 @@ func TestMixedFamilies(t *testing.T) {
 		t.Errorf("states %v", st.ByState)
 	}
 }
+
+// TestUDPRateLimited: a UDP scan with the kernel's default ICMP rate
+// limits on (a burst of 6 errors, then one a second over IPv4) finds DNS,
+// NTP and echo open, every one of 30 closed ports closed (port-unreach, not
+// open|filtered: the retries are paced to the target's ICMP rate), and a
+// dropped port open|filtered; nmap -sU says the same of every port.
+func TestUDPRateLimited(t *testing.T) {
+	labtest.RequireCommand(t, "nmap", "nmap")
+	l := labtest.New(t, "pair", lab.Options{Drop: []uint16{5000}})
+	ports := []uint16{7, 53, 123, 5000}
+	for p := uint16(1000); p < 1030; p++ {
+		ports = append(ports, p)
+	}
+	spec := "7,53,123,1000-1029,5000"
+	want := []string{"123/udp open udp-response", "5000/udp open|filtered no-response", "53/udp open udp-response", "7/udp open udp-response"}
+	for _, a := range []netip.Addr{l.Addr("target"), l.Addr6("target")} {
+		rs, st := runIn(t, l, "client", targets(t, a.String()), ports, &scan.Config{Type: scan.UDPScan, Seed: 1})
+		if got := portStates(rs); !slices.Equal(got, want) {
+			t.Errorf("%v: %q, want %q (stats %+v)", a, got, want, st)
+		}
+		if st.ByState["closed"] != 30 {
+			t.Errorf("%v: %d closed, want 30 (states %v)", a, st.ByState["closed"], st.ByState)
+		}
+		for _, r := range rs {
+			if r.Port == 53 && r.Service != "domain" || r.Port == 123 && r.Service != "ntp" {
+				t.Errorf("%v: port %d named %q", a, r.Port, r.Service)
+			}
+		}
+		t.Logf("%v: sonde -sU %v: sent %d, retried %d, answered %d/%d", a, st.Elapsed.Round(time.Millisecond), st.Sent, st.Retried, st.Answered, st.Probes)
+		args := []string{"-n", "-Pn", "-sU", "-p", spec, "--reason", a.String()}
+		if a.Is6() {
+			args = append([]string{"-6"}, args...)
+		}
+		theirs, d := nmapStates(t, l, "client", args...)
+		if !slices.Equal(portStates(rs), theirs) {
+			t.Errorf("%v: sonde %q, nmap %q", a, portStates(rs), theirs)
+		}
+		t.Logf("%v: nmap -sU %v", a, d.Round(time.Millisecond))
+	}
+}

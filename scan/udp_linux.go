@@ -31,6 +31,7 @@ type udpTarget struct {
 	addr  netip.Addr
 	queue []udpPending
 	k     int
+	empty int // rounds in a row that sent the whole queue and got nothing
 }
 
 // udpRounds retries the UDP probes the first pass left unanswered, in
@@ -40,7 +41,10 @@ type udpTarget struct {
 // refills between them: k doubles while every probe is answered and falls
 // to one more than the answers when some are not (AIMD on the target's
 // measured ICMP rate); a round with no answer at all leaves it alone, as
-// silent (open|filtered) ports draw no error either way. Targets that
+// silent (open|filtered) ports draw no error either way; two rounds in a
+// row that sent a paced target all its unanswered probes, within its pace,
+// and got nothing back end its retries (its ICMP rate limit is taken to
+// refill a token within two rounds). Targets that
 // never sent an error are retried whole each round at the scan's rate,
 // with a backoff, until a round of 20 probes or more brings nothing. A
 // probe sent Retries+1 times without an answer is open|filtered.
@@ -176,6 +180,16 @@ func (s *rawScan) udpRounds(ctx context.Context, tx *rawsock.PacketConn, from, t
 				if p.tries++; p.tries <= retries {
 					g.queue = append(g.queue, p)
 				}
+			}
+			if paced[g] && answered == 0 && len(ps) < g.k {
+				// The whole queue went out with tokens to spare and
+				// nothing came back: twice in a row, the rest are
+				// silent ports, not starved of tokens.
+				if g.empty++; g.empty >= 2 {
+					g.queue = nil
+				}
+			} else {
+				g.empty = 0
 			}
 			switch {
 			case !paced[g]:

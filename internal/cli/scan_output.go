@@ -344,8 +344,23 @@ type hiddenPorts struct {
 func notShown(rows []scan.Result, phases []phaseStats, nports, hosts int, hidden string) []hiddenPorts {
 	var out []hiddenPorts
 	if hosts > 1 {
-		if rest := nports - len(rows); rest > 0 && hidden != "" {
-			out = append(out, hiddenPorts{uint64(rest), hidden, "tcp", hiddenReason(hidden, scan.SYN)})
+		if hidden == "" {
+			return out
+		}
+		for _, ph := range phases {
+			proto := "tcp"
+			if ph.typ == scan.UDPScan {
+				proto = "udp"
+			}
+			rest := len(ph.ports)
+			for _, r := range rows {
+				if r.Proto.String() == proto {
+					rest--
+				}
+			}
+			if rest > 0 {
+				out = append(out, hiddenPorts{uint64(rest), hidden, proto, hiddenReason(hidden, ph.typ)})
+			}
 		}
 		return out
 	}
@@ -557,8 +572,11 @@ func writeXML(w io.Writer, args []string, p *scanPlan, results []scan.Result, ph
 		}
 		if rest := nports - len(rows); rest > 0 {
 			reason := "resets"
-			if hidden == "filtered" || hidden == "open|filtered" {
+			switch {
+			case hidden == "filtered" || hidden == "open|filtered":
 				reason = "no-responses"
+			case len(phases) == 1 && phases[0].typ == scan.UDPScan:
+				reason = "port-unreaches"
 			}
 			fmt.Fprintf(w, "<extraports state=\"%s\" count=\"%d\">\n<extrareasons reason=\"%s\" count=\"%d\"/>\n</extraports>\n", xmlEsc(hidden), rest, reason, rest)
 		}
