@@ -263,7 +263,7 @@ func TestScanOutputsIPv6UDP(t *testing.T) {
 		}
 		for _, p := range tc.open {
 			port, proto, _ := strings.Cut(p, "/")
-			if n := len(regexp.MustCompile(`(?m)^` + p + ` +open`).FindAllString(r.Stdout, -1)); n != 2 {
+			if n := len(regexp.MustCompile(`(?m)^`+p+` +open`).FindAllString(r.Stdout, -1)); n != 2 {
 				t.Errorf("%q: %d tables show %s open:\n%s", args, n, p, r.Stdout)
 			}
 			if n := strings.Count(string(gnmap), " "+port+"/open/"+proto+"//"); n != 2 {
