@@ -557,7 +557,11 @@ func (s *rawScan) send(ctx context.Context, tx *rawsock.PacketConn, attempt int,
 			}
 			return j, err
 		}
-		if len(f.frames) == batch {
+		// A batch goes out at once: at most a millisecond's worth of
+		// probes, so a slow rate is not sent in bursts (which a target's
+		// rate limit, with its small bucket, would cut).
+		rate := math.Float64frombits(s.rate.Load()) / senders
+		if len(f.frames) >= min(batch, max(1, int(rate/1000))) {
 			if err := flush(); err != nil {
 				return j, err
 			}
