@@ -722,7 +722,7 @@ func (s *rawScan) receive(rx replySource) {
 // answers (a UDP probe's source port is all that carries its identity in
 // a reply), and returns that attempt's cookie.
 func (s *rawScan) udpCookie(idx uint64, addr netip.Addr, port, sport uint16) (uint32, bool) {
-	for a := 0; a <= s.cfg.retries(); a++ {
+	for a := 0; a < udpMaxSends(s.cfg.retries()); a++ {
 		if s.sp.key.srcPort(idx, a) == sport {
 			return s.sp.key.cookie(addr, port, sport), true
 		}

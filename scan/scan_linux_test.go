@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -385,11 +387,23 @@ func TestUDPRateLimited(t *testing.T) {
 		if a.Is6() {
 			args = append([]string{"-6"}, args...)
 		}
+		// nmap gives up on some rate-limited closed ports now and then
+		// (open|filtered, in about half its runs over IPv4 here): those
+		// are counted, not compared; every other port must agree.
 		theirs, d := nmapStates(t, l, "client", args...)
+		var gaveUp int
+		theirs = slices.DeleteFunc(theirs, func(s string) bool {
+			port, _ := strconv.Atoi(s[:strings.Index(s, "/")])
+			if port >= 1000 && port < 1030 && strings.HasSuffix(s, " open|filtered no-response") {
+				gaveUp++
+				return true
+			}
+			return false
+		})
 		if !slices.Equal(portStates(rs), theirs) {
 			t.Errorf("%v: sonde %q, nmap %q", a, portStates(rs), theirs)
 		}
-		t.Logf("%v: nmap -sU %v", a, d.Round(time.Millisecond))
+		t.Logf("%v: nmap -sU %v, %d of 30 closed ports left open|filtered", a, d.Round(time.Millisecond), gaveUp)
 	}
 }
 
@@ -429,5 +443,32 @@ func TestRateLimitedResets(t *testing.T) {
 	t.Logf("fixed: %v, closed %d, sent %d, retried %d", fixed.Elapsed.Round(time.Millisecond), fixed.ByState["closed"], fixed.Sent, fixed.Retried)
 	if fixed.ByState["closed"] > uint64(len(ports))/2 {
 		t.Errorf("fixed rate: %d closed: the limit did not bite, so the test proves nothing", fixed.ByState["closed"])
+	}
+}
+
+// TestIPv6BeyondRouters: behind two routers, host discovery finds the far
+// host's IPv6 address up (its SYN and ACK probes go out raw now), and a
+// SYN scan through the routers' next hop, resolved by neighbour
+// discovery, finds its open ports with the hop limit the routers left.
+func TestIPv6BeyondRouters(t *testing.T) {
+	l := labtest.New(t, "chain", lab.Options{Routers: 2})
+	far := l.Addr6("far")
+	var hosts []scan.Host
+	var err error
+	l.Do("client", func() {
+		hosts, err = scan.Discover(context.Background(), targets(t, far.String()), &scan.Config{Seed: 1, Timeout: 300 * time.Millisecond})
+	})
+	if err != nil || len(hosts) != 1 || !hosts[0].Up {
+		t.Fatalf("Discover %v: %+v, %v", far, hosts, err)
+	}
+	rs, st := runIn(t, l, "client", targets(t, far.String()), []uint16{20, 21, 22, 23, 80}, &scan.Config{Seed: 1})
+	want := []string{"21/tcp open syn-ack", "22/tcp open syn-ack", "80/tcp open syn-ack"}
+	if got := portStates(rs); !slices.Equal(got, want) || st.ByState["closed"] != 2 {
+		t.Errorf("%v: %q (states %v), want %q and 2 closed", far, got, st.ByState, want)
+	}
+	for _, r := range rs {
+		if r.TTL != 62 {
+			t.Errorf("%v port %d: hop limit %d, want 62 (two routers)", far, r.Port, r.TTL)
+		}
 	}
 }

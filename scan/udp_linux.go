@@ -22,8 +22,17 @@ const udpRound = time.Second
 // udpPending is a UDP probe not answered yet.
 type udpPending struct {
 	idx   uint64
-	tries int // attempts sent so far
+	sends int // times sent so far (its source port changes with each)
+	// spare counts the rounds it went unanswered though they sent its
+	// rate-limited target no more probes than it had tokens for: a probe
+	// unanswered in a round short of tokens may be a closed port starved
+	// of them, and is sent again, up to udpMaxSends times.
+	spare int
 }
+
+// udpMaxSends bounds the sends of one UDP probe, counted against Retries
+// or not.
+func udpMaxSends(retries int) int { return 4 * (retries + 1) }
 
 // udpTarget is a target's unanswered UDP probes, oldest first, and its
 // pace: the probes a round sends it while it answers with ICMP errors.
@@ -31,7 +40,9 @@ type udpTarget struct {
 	addr  netip.Addr
 	queue []udpPending
 	k     int
-	empty int // rounds in a row that sent the whole queue and got nothing
+	// tokens is how many of its probes the target answered in its last
+	// round that left some unanswered: its ICMP errors per round.
+	tokens int
 }
 
 // udpRounds retries the UDP probes the first pass left unanswered, in
@@ -41,13 +52,16 @@ type udpTarget struct {
 // refills between them: k doubles while every probe is answered and falls
 // to one more than the answers when some are not (AIMD on the target's
 // measured ICMP rate); a round with no answer at all leaves it alone, as
-// silent (open|filtered) ports draw no error either way; two rounds in a
-// row that sent a paced target all its unanswered probes, within its pace,
-// and got nothing back end its retries (its ICMP rate limit is taken to
-// refill a token within two rounds). Targets that
-// never sent an error are retried whole each round at the scan's rate,
-// with a backoff, until a round of 20 probes or more brings nothing. A
-// probe sent Retries+1 times without an answer is open|filtered.
+// silent (open|filtered) ports draw no error either way. A probe left
+// unanswered in two rounds that sent its target no more probes than it
+// answered in its last round short of tokens is a silent port, not one
+// starved of tokens, and is not retried again (the target's ICMP rate
+// limit is taken to refill its tokens within a round); other rounds do
+// not count against Retries, but no probe is sent more than udpMaxSends
+// times. Targets that never sent an error are retried whole each round at
+// the scan's rate, with a backoff, until a round of 20 probes or more
+// brings nothing, and a probe of theirs sent Retries+1 times without an
+// answer is open|filtered.
 func (s *rawScan) udpRounds(ctx context.Context, tx *rawsock.PacketConn, from, total uint64) error {
 	np := uint64(len(s.sp.ports))
 	groups := map[uint64]*udpTarget{}
@@ -64,7 +78,7 @@ func (s *rawScan) udpRounds(ctx context.Context, tx *rawsock.PacketConn, from, t
 			groups[t] = g
 			order = append(order, t)
 		}
-		g.queue = append(g.queue, udpPending{idx, 1})
+		g.queue = append(g.queue, udpPending{idx: idx, sends: 1})
 	}
 	retries := s.cfg.retries()
 	quietUnpaced := false
@@ -132,7 +146,7 @@ func (s *rawScan) udpRounds(ctx context.Context, tx *rawsock.PacketConn, from, t
 				case <-time.After(d):
 				}
 			}
-			if err := f.add(ctx, e.p.idx, e.p.tries); err != nil {
+			if err := f.add(ctx, e.p.idx, e.p.sends); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
@@ -172,24 +186,25 @@ func (s *rawScan) udpRounds(ctx context.Context, tx *rawsock.PacketConn, from, t
 		unpacedAnswered := 0
 		for g, ps := range sent {
 			answered := 0
+			// Within its tokens, an unanswered probe is a silent port.
+			spare := paced[g] && len(ps) <= g.tokens
 			for _, p := range ps {
 				if s.isAnswered(p.idx) {
 					answered++
 					continue
 				}
-				if p.tries++; p.tries <= retries {
+				if p.sends++; spare {
+					p.spare++
+				}
+				// A target that sent no ICMP error: Retries+1 sends;
+				// a rate-limited one: two rounds within its tokens.
+				again := p.sends <= retries
+				if paced[g] {
+					again = p.spare < 2 && p.sends < udpMaxSends(retries)
+				}
+				if again {
 					g.queue = append(g.queue, p)
 				}
-			}
-			if paced[g] && answered == 0 && len(ps) < g.k {
-				// The whole queue went out with tokens to spare and
-				// nothing came back: twice in a row, the rest are
-				// silent ports, not starved of tokens.
-				if g.empty++; g.empty >= 2 {
-					g.queue = nil
-				}
-			} else {
-				g.empty = 0
 			}
 			switch {
 			case !paced[g]:
@@ -197,7 +212,7 @@ func (s *rawScan) udpRounds(ctx context.Context, tx *rawsock.PacketConn, from, t
 			case answered == len(ps) && len(ps) == g.k:
 				g.k = min(2*g.k, 4096)
 			case answered > 0 && answered < len(ps):
-				g.k = answered + 1
+				g.k, g.tokens = answered+1, answered
 			}
 		}
 		if unpaced >= 20 && unpacedAnswered == 0 {

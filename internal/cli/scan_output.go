@@ -198,9 +198,6 @@ func executeScan(ctx context.Context, e *env, f *scanFlags, p *scanPlan, resumed
 	}
 	run("tcp", p.tcpType, p.tcp)
 	if p.udpScan {
-		if p.cfg.Rate == 0 {
-			p.cfg.Rate = 0
-		}
 		run("udp", scan.UDPScan, p.udp)
 	}
 	prog.done()
