@@ -56,7 +56,9 @@ type udpTarget struct {
 // unanswered in two rounds that sent its target no more probes than it
 // answered in its last round short of tokens is a silent port, not one
 // starved of tokens, and is not retried again (the target's ICMP rate
-// limit is taken to refill its tokens within a round); other rounds do
+// limit is taken to refill its tokens within a round, and rounds that
+// only send such probes are shortened to the time the bucket takes to
+// refill twice their number of tokens); other rounds do
 // not count against Retries, but no probe is sent more than udpMaxSends
 // times. Targets that never sent an error are retried whole each round at
 // the scan's rate, with a backoff, until a round of 20 probes or more
@@ -102,8 +104,25 @@ func (s *rawScan) udpRounds(ctx context.Context, tx *rawsock.PacketConn, from, t
 				if g.k == 0 {
 					g.k = max(2, n)
 				}
+			}
+		}
+		// When every rate-limited target has fewer probes left than it
+		// answers a round, the round need only last long enough for its
+		// bucket to refill twice that many tokens.
+		length := time.Duration(0)
+		for g := range paced {
+			if g.tokens == 0 || len(g.queue) > g.tokens {
+				length = udpRound
+				break
+			}
+			length = max(length, udpRound*time.Duration(2*len(g.queue))/time.Duration(g.tokens))
+		}
+		length = min(max(length, 100*time.Millisecond), udpRound)
+		for _, t := range order {
+			g := groups[t]
+			if paced[g] {
 				k := min(g.k, len(g.queue))
-				gap := udpRound / time.Duration(k)
+				gap := length / time.Duration(k)
 				phase := time.Duration(mix64(t^uint64(round)) % uint64(gap))
 				for i, p := range g.queue[:k] {
 					evs = append(evs, event{phase + time.Duration(i)*gap, p})
@@ -165,7 +184,7 @@ func (s *rawScan) udpRounds(ctx context.Context, tx *rawsock.PacketConn, from, t
 		// last replies.
 		end := time.Now().Add(s.quiet())
 		if len(paced) > 0 {
-			if r := t0.Add(udpRound); r.After(end) {
+			if r := t0.Add(length); r.After(end) {
 				end = r
 			}
 		} else {
