@@ -142,13 +142,20 @@ func (s *rawScan) markAnswered(idx uint64) bool {
 func replyFilter(l *locals) ([]bpf.RawInstruction, error) {
 	const accept, drop = 255, 254 // labels
 	w := func(i int) uint32 { return binary.BigEndian.Uint32(l.v6[4*i:]) }
+	v4, v6 := 0, 100 // where each family's frames go
+	if l.v4 == 0 {
+		v4 = drop
+	}
+	if l.v6 == ([16]byte{}) {
+		v6 = drop
+	}
 	prog := []struct {
 		ins      bpf.Instruction
 		yes, not int // jump targets (labels) for conditional jumps; 0: next
 	}{
 		{ins: bpf.LoadAbsolute{Off: 12, Size: 2}},
-		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x86dd}, yes: 100},
-		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x0800}, not: drop},
+		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x86dd}, yes: v6},
+		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x0800}, yes: v4, not: drop},
 		{ins: bpf.LoadAbsolute{Off: 30, Size: 4}},
 		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: l.v4}, not: drop},
 		{ins: bpf.LoadAbsolute{Off: 23, Size: 1}},
