@@ -6,16 +6,19 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
-	"github.com/parquet-go/parquet-go"
+
+	"sonde/internal/parquet"
 )
 
 // PacketRow is the Parquet schema of one packet written by PacketWriter:
 // the fields people filter and group by, decoded as the Analyzer decodes.
+// An empty address is written as a null. The struct tags name the columns
+// (for readers such as parquet-go).
 type PacketRow struct {
 	Time       time.Time `parquet:"time,timestamp(nanosecond)"`
-	FrameLen   int32     `parquet:"frame_len"`      // bytes on the wire
-	CapLen     int32     `parquet:"cap_len"`        // bytes captured
-	Protocols  string    `parquet:"protocols,dict"` // hierarchy path, e.g. "eth:ip:tcp:http"
+	FrameLen   int32     `parquet:"frame_len"` // bytes on the wire
+	CapLen     int32     `parquet:"cap_len"`   // bytes captured
+	Protocols  string    `parquet:"protocols"` // hierarchy path, e.g. "eth:ip:tcp:http"
 	EthSrc     string    `parquet:"eth_src,optional"`
 	EthDst     string    `parquet:"eth_dst,optional"`
 	IPSrc      string    `parquet:"ip_src,optional"`
@@ -27,28 +30,48 @@ type PacketRow struct {
 	PayloadLen int32     `parquet:"payload_len"`
 }
 
-// PacketWriter writes one PacketRow per packet to a Parquet file, for
-// captures to be queried in DuckDB, Spark or ClickHouse. Its memory grows
-// with TCP streams (for their numbers) and a bounded buffer of rows.
+// packetColumns is PacketRow's schema, in its fields' order.
+var packetColumns = []parquet.Column{
+	{Name: "time", Type: parquet.Timestamp},
+	{Name: "frame_len", Type: parquet.Int32},
+	{Name: "cap_len", Type: parquet.Int32},
+	{Name: "protocols", Type: parquet.String, Dictionary: true},
+	{Name: "eth_src", Type: parquet.String, Optional: true, Dictionary: true},
+	{Name: "eth_dst", Type: parquet.String, Optional: true, Dictionary: true},
+	{Name: "ip_src", Type: parquet.String, Optional: true, Dictionary: true},
+	{Name: "ip_dst", Type: parquet.String, Optional: true, Dictionary: true},
+	{Name: "src_port", Type: parquet.Int32},
+	{Name: "dst_port", Type: parquet.Int32},
+	{Name: "tcp_flags", Type: parquet.Int32},
+	{Name: "tcp_stream", Type: parquet.Int64},
+	{Name: "payload_len", Type: parquet.Int32},
+}
+
+// PacketWriter writes one PacketRow per packet to a Parquet file
+// (Snappy-compressed), for captures to be queried in DuckDB, Spark or
+// ClickHouse. Its memory grows with TCP streams (for their numbers) and a
+// row group of rows (65536).
 type PacketWriter struct {
-	w     *parquet.GenericWriter[PacketRow]
+	w     *parquet.Writer
+	err   error
 	dec   decoder
 	app   appStats
 	tcp   tcpStreams
 	path  []proto
-	rows  []PacketRow
 	names map[string]string // interned protocol paths
 	key   []byte
-	n     int
 }
 
 // NewPacketWriter returns a PacketWriter writing to w. Close must be called
 // to complete the file.
 func NewPacketWriter(w io.Writer) *PacketWriter {
-	p := &PacketWriter{w: parquet.NewGenericWriter[PacketRow](w, parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(256<<10)), names: map[string]string{}}
+	pw, err := parquet.NewWriter(w, "PacketRow", packetColumns, &parquet.Config{Codec: parquet.Snappy})
+	p := &PacketWriter{w: pw, names: map[string]string{}}
+	if err != nil { // the schema is constant: cannot happen
+		p.err = fmt.Errorf("analyze: %w", err)
+	}
 	p.app.init(Config{})
 	p.tcp.init()
-	p.rows = make([]PacketRow, 0, 4096)
 	return p
 }
 
@@ -98,36 +121,47 @@ func (p *PacketWriter) Add(data []byte, ts time.Time, wireLen int, link layers.L
 			row.TCPFlags = int32(r.flags)
 		}
 	}
-	p.rows = append(p.rows, row)
-	if len(p.rows) == cap(p.rows) {
-		return p.flush()
+	if p.err != nil {
+		return p.err
+	}
+	w := p.w
+	w.Time(row.Time)
+	w.Int32(row.FrameLen)
+	w.Int32(row.CapLen)
+	w.String(row.Protocols)
+	for _, s := range [...]string{row.EthSrc, row.EthDst, row.IPSrc, row.IPDst} {
+		if s == "" {
+			w.Null()
+		} else {
+			w.String(s)
+		}
+	}
+	w.Int32(row.SrcPort)
+	w.Int32(row.DstPort)
+	w.Int32(row.TCPFlags)
+	w.Int64(row.TCPStream)
+	w.Int32(row.PayloadLen)
+	if err := w.EndRow(); err != nil {
+		return fmt.Errorf("analyze: %w", err)
 	}
 	return nil
 }
 
-func (p *PacketWriter) flush() error {
-	if len(p.rows) == 0 {
-		return nil
+// Rows returns how many rows have been added so far.
+func (p *PacketWriter) Rows() int {
+	if p.w == nil {
+		return 0
 	}
-	n, err := p.w.Write(p.rows)
-	p.n += n
-	p.rows = p.rows[:0]
-	if err != nil {
-		return fmt.Errorf("analyze: parquet: %w", err)
-	}
-	return nil
+	return int(p.w.Rows())
 }
-
-// Rows returns how many rows have been written so far (after Close: all).
-func (p *PacketWriter) Rows() int { return p.n }
 
 // Close writes the buffered rows and the file's footer.
 func (p *PacketWriter) Close() error {
-	if err := p.flush(); err != nil {
-		return err
+	if p.err != nil {
+		return p.err
 	}
 	if err := p.w.Close(); err != nil {
-		return fmt.Errorf("analyze: parquet: %w", err)
+		return fmt.Errorf("analyze: %w", err)
 	}
 	return nil
 }

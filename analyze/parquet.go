@@ -5,13 +5,14 @@ import (
 	"io"
 	"time"
 
-	"github.com/parquet-go/parquet-go"
+	"sonde/internal/parquet"
 )
 
 // FlowRow is the Parquet schema of one conversation written by
-// WriteFlowsParquet: one row per conversation of every table kept.
+// WriteFlowsParquet: one row per conversation of every table kept. The
+// struct tags name the columns (for readers such as parquet-go).
 type FlowRow struct {
-	Kind       string    `parquet:"kind,dict"` // "eth", "ip", "ipv6", "tcp", "udp"
+	Kind       string    `parquet:"kind"`      // "eth", "ip", "ipv6", "tcp", "udp"
 	AddrA      string    `parquet:"addr_a"`    // sender of the first packet
 	PortA      int32     `parquet:"port_a"`    // 0 for eth/ip/ipv6
 	AddrB      string    `parquet:"addr_b"`    //
@@ -25,44 +26,69 @@ type FlowRow struct {
 	DurationNS int64     `parquet:"duration_ns"`
 }
 
-var kindNames = map[Kind]string{Eth: "eth", IPv4: "ip", IPv6: "ipv6", TCP: "tcp", UDP: "udp"}
+// flowColumns is FlowRow's schema, in its fields' order.
+var flowColumns = []parquet.Column{
+	{Name: "kind", Type: parquet.String, Dictionary: true},
+	{Name: "addr_a", Type: parquet.String, Dictionary: true},
+	{Name: "port_a", Type: parquet.Int32},
+	{Name: "addr_b", Type: parquet.String, Dictionary: true},
+	{Name: "port_b", Type: parquet.Int32},
+	{Name: "stream", Type: parquet.Int64},
+	{Name: "frames_ab", Type: parquet.Int64},
+	{Name: "bytes_ab", Type: parquet.Int64},
+	{Name: "frames_ba", Type: parquet.Int64},
+	{Name: "bytes_ba", Type: parquet.Int64},
+	{Name: "start", Type: parquet.Timestamp},
+	{Name: "duration_ns", Type: parquet.Int64},
+}
+
+// kindName is a Kind's name in FlowRow.Kind.
+func kindName(k Kind) string {
+	switch k {
+	case Eth:
+		return "eth"
+	case IPv4:
+		return "ip"
+	case IPv6:
+		return "ipv6"
+	case TCP:
+		return "tcp"
+	case UDP:
+		return "udp"
+	}
+	return ""
+}
 
 // WriteFlowsParquet writes every conversation of the tables the Config
-// selected to w as a Parquet file of FlowRow, for analysis in DuckDB, Spark
-// or ClickHouse.
+// selected to w as a Parquet file of FlowRow (Snappy-compressed), for analysis
+// in DuckDB, Spark or ClickHouse.
 func (a *Analyzer) WriteFlowsParquet(w io.Writer) (rows int, err error) {
-	pw := parquet.NewGenericWriter[FlowRow](w, parquet.Compression(&parquet.Zstd))
-	buf := make([]FlowRow, 0, 1024)
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
-		}
-		n, err := pw.Write(buf)
-		rows += n
-		buf = buf[:0]
-		return err
+	pw, err := parquet.NewWriter(w, "FlowRow", flowColumns, &parquet.Config{Codec: parquet.Snappy})
+	if err != nil {
+		return 0, fmt.Errorf("analyze: %w", err)
 	}
 	for i := range 5 {
 		k := Kind(1 << i)
 		for _, c := range a.Conversations(k) {
-			buf = append(buf, FlowRow{
-				Kind: kindNames[k], AddrA: c.A.String(), PortA: int32(c.PortA), AddrB: c.B.String(), PortB: int32(c.PortB),
-				Stream: int64(c.Stream), FramesAB: int64(c.FramesAB), BytesAB: int64(c.BytesAB),
-				FramesBA: int64(c.FramesBA), BytesBA: int64(c.BytesBA),
-				Start: a.first.Add(c.Start).UTC(), DurationNS: int64(c.Duration),
-			})
-			if len(buf) == cap(buf) {
-				if err := flush(); err != nil {
-					return rows, fmt.Errorf("analyze: parquet: %w", err)
-				}
+			pw.String(kindName(k))
+			pw.String(c.A.String())
+			pw.Int32(int32(c.PortA))
+			pw.String(c.B.String())
+			pw.Int32(int32(c.PortB))
+			pw.Int64(int64(c.Stream))
+			pw.Int64(int64(c.FramesAB))
+			pw.Int64(int64(c.BytesAB))
+			pw.Int64(int64(c.FramesBA))
+			pw.Int64(int64(c.BytesBA))
+			pw.Time(a.first.Add(c.Start))
+			pw.Int64(int64(c.Duration))
+			if err := pw.EndRow(); err != nil {
+				return int(pw.Rows()), fmt.Errorf("analyze: %w", err)
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return rows, fmt.Errorf("analyze: parquet: %w", err)
-	}
 	if err := pw.Close(); err != nil {
-		return rows, fmt.Errorf("analyze: parquet: %w", err)
+		return int(pw.Rows()), fmt.Errorf("analyze: %w", err)
 	}
-	return rows, nil
+	return int(pw.Rows()), nil
 }

@@ -6,6 +6,9 @@ import (
 	"io"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
 	"github.com/parquet-go/parquet-go"
 
 	"sonde/analyze"
@@ -109,4 +112,104 @@ func TestPacketWriterParquet(t *testing.T) {
 	if sum != a.Packets() {
 		t.Errorf("paths cover %d packets of %d", sum, a.Packets())
 	}
+}
+
+// TestParquetSchema checks that the files' schemas are those parquet-go
+// derives from FlowRow and PacketRow, the documented ones.
+func TestParquetSchema(t *testing.T) {
+	a := analyzeFile(t, "testdata/mix.pcap", analyze.Config{Conversations: analyze.AllKinds})
+	var flows, packets bytes.Buffer
+	if _, err := a.WriteFlowsParquet(&flows); err != nil {
+		t.Fatal(err)
+	}
+	pw := analyze.NewPacketWriter(&packets)
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		data []byte
+		want *parquet.Schema
+	}{
+		{flows.Bytes(), parquet.SchemaOf(analyze.FlowRow{})},
+		{packets.Bytes(), parquet.SchemaOf(analyze.PacketRow{})},
+	} {
+		f, err := parquet.OpenFile(bytes.NewReader(tc.data), int64(len(tc.data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := f.Schema().String(), tc.want.String(); got != want {
+			t.Errorf("schema\n%s\nwant\n%s", got, want)
+		}
+	}
+}
+
+// TestPacketWriterRows reads every row back with parquet-go and compares
+// it with the packet as gopacket decodes it.
+func TestPacketWriterRows(t *testing.T) {
+	for _, file := range []string{"testdata/mix.pcap", "testdata/tcpdump/dns_tcp.pcap", "testdata/gopacket/test_loopback.pcap", "testdata/tcpdump/QinQpacket.pcap"} {
+		t.Run(file, func(t *testing.T) {
+			var buf bytes.Buffer
+			pw := analyze.NewPacketWriter(&buf)
+			var want []analyze.PacketRow
+			forEachPacket(t, file, func(data []byte, ci capfile.CaptureInfo) {
+				if err := pw.Add(data, ci.Timestamp, ci.Length, ci.LinkType); err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, gopacketRow(data, ci))
+			})
+			if err := pw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			r := parquet.NewGenericReader[analyze.PacketRow](bytes.NewReader(buf.Bytes()))
+			defer r.Close()
+			got := make([]analyze.PacketRow, len(want)+1)
+			n, err := r.Read(got)
+			if err != nil && err != io.EOF {
+				t.Fatal(err)
+			}
+			if n != len(want) || pw.Rows() != n {
+				t.Fatalf("read %d rows, wrote %d, want %d", n, pw.Rows(), len(want))
+			}
+			for i := range want {
+				g := got[i]
+				// Fields the reference below does not derive.
+				g.Protocols, g.TCPStream, g.PayloadLen = "", 0, 0
+				if diff := cmp.Diff(want[i], g); diff != "" {
+					t.Errorf("row %d (-gopacket +file):\n%s", i, diff)
+				}
+			}
+		})
+	}
+}
+
+// gopacketRow fills the fields of a PacketRow that gopacket's decoding
+// gives directly.
+func gopacketRow(data []byte, ci capfile.CaptureInfo) analyze.PacketRow {
+	row := analyze.PacketRow{Time: ci.Timestamp.UTC(), FrameLen: int32(max(ci.Length, len(data))), CapLen: int32(len(data))}
+	p := gopacket.NewPacket(data, ci.LinkType, gopacket.Default)
+	if eth, ok := p.Layer(layers.LayerTypeEthernet).(*layers.Ethernet); ok {
+		row.EthSrc, row.EthDst = eth.SrcMAC.String(), eth.DstMAC.String()
+	}
+	if nl := p.NetworkLayer(); nl != nil {
+		switch ip := nl.(type) {
+		case *layers.IPv4:
+			row.IPSrc, row.IPDst = ip.SrcIP.String(), ip.DstIP.String()
+		case *layers.IPv6:
+			row.IPSrc, row.IPDst = ip.SrcIP.String(), ip.DstIP.String()
+		}
+	}
+	switch l4 := p.TransportLayer().(type) {
+	case *layers.TCP:
+		row.SrcPort, row.DstPort = int32(l4.SrcPort), int32(l4.DstPort)
+		var f int32
+		for i, set := range []bool{l4.FIN, l4.SYN, l4.RST, l4.PSH, l4.ACK, l4.URG, l4.ECE, l4.CWR} {
+			if set {
+				f |= 1 << i
+			}
+		}
+		row.TCPFlags = f & (1 | 2 | 4 | 16) // the flags the analyzer keeps (see PacketRow)
+	case *layers.UDP:
+		row.SrcPort, row.DstPort = int32(l4.SrcPort), int32(l4.DstPort)
+	}
+	return row
 }

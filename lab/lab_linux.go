@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -63,8 +62,6 @@ type Node struct {
 	fd   int
 }
 
-var idPattern = regexp.MustCompile(`^[a-z0-9]{1,8}$`)
-
 // Up builds t: namespaces, links, addresses, routes, faults and services.
 // On error everything it created is removed again. Services run until Close.
 func Up(ctx context.Context, t Topology, cfg *Config) (_ *Lab, err error) {
@@ -80,7 +77,7 @@ func Up(ctx context.Context, t Topology, cfg *Config) (_ *Lab, err error) {
 		rand.Read(b[:])
 		id = hex.EncodeToString(b[:])
 	}
-	if !idPattern.MatchString(id) {
+	if !lowerAlnum(id, 1, 8) {
 		return nil, fmt.Errorf("lab: name %q: want 1 to 8 lower-case letters or digits", id)
 	}
 	if needsNft(&t) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"slices"
 	"time"
 
@@ -141,7 +140,26 @@ func (t *Topology) Addr(node string, ipv6 bool) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-var nodeName = regexp.MustCompile(`^[a-z][a-z0-9]{0,9}$`)
+// lowerAlnum reports whether s has min to max bytes, each a lower-case
+// ASCII letter or a digit. (A regexp would do, compiled at start-up by
+// every sonde command.)
+func lowerAlnum(s string, min, max int) bool {
+	if len(s) < min || len(s) > max {
+		return false
+	}
+	for i := range len(s) {
+		if !isLowerAlnum(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+
+// validNodeName reports whether s is a lower-case letter then up to 9
+// lower-case letters or digits.
+func validNodeName(s string) bool { return lowerAlnum(s, 1, 10) && s[0] >= 'a' && s[0] <= 'z' }
 
 // Validate reports the first thing wrong with t, or nil. [Up] calls it
 // before it creates anything.
@@ -151,7 +169,7 @@ func (t *Topology) Validate() error {
 	}
 	seen := map[string]bool{}
 	for _, n := range t.Nodes {
-		if !nodeName.MatchString(n.Name) {
+		if !validNodeName(n.Name) {
 			return fmt.Errorf("lab: node name %q: want a lower-case letter then up to 9 letters or digits", n.Name)
 		}
 		if seen[n.Name] {

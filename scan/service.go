@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -86,10 +87,12 @@ func readSome(c net.Conn, wait time.Duration) []byte {
 	return buf[:n]
 }
 
+// The banner patterns are compiled on first use, not at start-up: every
+// sonde command would pay for them otherwise.
 var (
-	sshRE     = regexp.MustCompile(`^SSH-([\d.]+)-([^\s_]+)(?:_(\S+))?(?:\s+(.*))?`)
-	vsftpdRE  = regexp.MustCompile(`\(vsFTPd ([\d.]+)\)`)
-	proftpdRE = regexp.MustCompile(`ProFTPD ([\d.]+\w*)`)
+	sshRE     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^SSH-([\d.]+)-([^\s_]+)(?:_(\S+))?(?:\s+(.*))?`) })
+	vsftpdRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\(vsFTPd ([\d.]+)\)`) })
+	proftpdRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`ProFTPD ([\d.]+\w*)`) })
 )
 
 // matchBanner names a service from the greeting it sent unasked.
@@ -99,7 +102,7 @@ func matchBanner(r *Result, b []byte) bool {
 	line = strings.TrimRight(line, "\r")
 	switch {
 	case strings.HasPrefix(s, "SSH-"):
-		m := sshRE.FindStringSubmatch(line)
+		m := sshRE().FindStringSubmatch(line)
 		r.Service = "ssh"
 		if m != nil {
 			r.Product, r.Version = m[2], m[3]
@@ -125,9 +128,9 @@ func matchBanner(r *Result, b []byte) bool {
 			}
 		default:
 			r.Service = "ftp"
-			if m := vsftpdRE.FindStringSubmatch(line); m != nil {
+			if m := vsftpdRE().FindStringSubmatch(line); m != nil {
 				r.Product, r.Version = "vsftpd", m[1]
-			} else if m := proftpdRE.FindStringSubmatch(line); m != nil {
+			} else if m := proftpdRE().FindStringSubmatch(line); m != nil {
 				r.Product, r.Version = "ProFTPD", m[1]
 			}
 		}

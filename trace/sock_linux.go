@@ -6,11 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"golang.org/x/sys/unix"
-	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"sonde/rawsock"
@@ -67,24 +66,39 @@ func openTransport(dst netip.Addr, c *Config) (transport, netip.Addr, error) {
 // socket only picks the route). It is much cheaper than a netlink
 // resolver, which matters for a tool run in loops.
 func source(dst netip.Addr, dev string) (netip.Addr, error) {
-	d := net.Dialer{}
-	if dev != "" {
-		d.Control = func(_, _ string, rc syscall.RawConn) error {
-			var serr error
-			err := rc.Control(func(fd uintptr) { serr = unix.BindToDevice(int(fd), dev) })
-			return errors.Join(err, serr)
-		}
+	// A connected UDP socket, made with plain system calls: package net's
+	// Dial would do the same through its resolver and poller, for nothing.
+	var family int
+	var sa unix.Sockaddr
+	if dst.Is4() {
+		family, sa = unix.AF_INET, &unix.SockaddrInet4{Port: 33434, Addr: dst.As4()}
+	} else {
+		family, sa = unix.AF_INET6, &unix.SockaddrInet6{Port: 33434, Addr: dst.As16()}
 	}
-	c, err := d.Dial("udp", netip.AddrPortFrom(dst, 33434).String())
+	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		var oe *net.OpError
-		if errors.As(err, &oe) {
-			err = oe.Err
-		}
-		return netip.Addr{}, fmt.Errorf("trace: no route to %s: %w", dst, err)
+		return netip.Addr{}, fmt.Errorf("trace: no route to %s: %w", dst, os.NewSyscallError("socket", err))
 	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
+	defer unix.Close(fd)
+	if dev != "" {
+		if err := unix.BindToDevice(fd, dev); err != nil {
+			return netip.Addr{}, fmt.Errorf("trace: no route to %s: %w", dst, os.NewSyscallError("setsockopt", err))
+		}
+	}
+	if err := unix.Connect(fd, sa); err != nil {
+		return netip.Addr{}, fmt.Errorf("trace: no route to %s: %w", dst, os.NewSyscallError("connect", err))
+	}
+	local, err := unix.Getsockname(fd)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("trace: no route to %s: %w", dst, os.NewSyscallError("getsockname", err))
+	}
+	switch la := local.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrFrom4(la.Addr), nil
+	case *unix.SockaddrInet6:
+		return netip.AddrFrom16(la.Addr).Unmap(), nil
+	}
+	return netip.Addr{}, fmt.Errorf("trace: no route to %s: no local address", dst)
 }
 
 func (s *sockets) send(pkt []byte, dst netip.Addr) error { return s.ip.WriteTo(pkt, dst) }

@@ -24,6 +24,7 @@ var layers = map[string][]string{
 	"cmd/sonde":         {"internal/cli"},
 	"internal/cli":      {"*"},
 	"internal/labsvc":   {},
+	"internal/parquet":  {},
 	"internal/archtest": {},
 	"lab":               {"internal/labsvc"},
 	"lab/labtest":       {"lab"},
@@ -35,15 +36,20 @@ var layers = map[string][]string{
 	"rawsock":           {"packet"},
 	"route":             {"packet", "rawsock"},
 	"probe":             {"packet", "rawsock", "route", "capture", "filter"},
-	"analyze":           {"packet", "filter", "capfile", "capture"},
+	"analyze":           {"packet", "filter", "capfile", "capture", "internal/parquet"},
 	"trace":             {"packet", "rawsock", "route", "probe", "geo"},
 	"scan":              {"packet", "rawsock", "route", "probe", "capture", "filter"},
 	"report":            {"analyze", "geo", "packet"},
 	"bench/gen":         {"capfile", "packet"}, // a tool of the benchmarks, above no layer
+
+	// The world map of reports: constant data, and the generator of it
+	// that go generate runs.
+	"report/worldmap":     {},
+	"report/worldmap/gen": {"report/worldmap"},
 }
 
 // pure packages never make a syscall, start a goroutine or read a clock.
-var pure = []string{"packet", "filter"}
+var pure = []string{"packet", "filter", "report/worldmap"}
 
 type pkg struct {
 	ImportPath string

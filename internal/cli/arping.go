@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register(newARPingCmd)
+	register(newARPingCmd, "arping")
 	addDemoStep(demoStep{order: 11, title: "arping: who else is on the client's LAN? (ARP)", run: func(ctx context.Context, d *demo) error {
 		return d.sonde(ctx, d.lab.Topology.Client, "arping", "--retry", "0", "-t", "0.3", "198.18.0.0/24")
 	}})

@@ -10,7 +10,7 @@ import (
 	"sonde/packet"
 )
 
-func init() { register(newCraftCmd) }
+func init() { register(newCraftCmd, "craft") }
 
 func newCraftCmd(e *env) *cobra.Command {
 	var show, hex, asJSON bool

@@ -29,7 +29,7 @@ import (
 )
 
 func init() {
-	register(newGeoCmd)
+	register(newGeoCmd, "geo")
 	addDemoStep(demoStep{order: 5, title: "geo: where is an address? (offline, from the embedded country database; the lab's own range is reserved, so it has no country)", run: func(ctx context.Context, d *demo) error {
 		return d.sonde(ctx, d.lab.Topology.Client, "geo", "198.18.200.1", "1.1.1.1", "9.9.9.9", "2001:4860:4860::8888")
 	}})

@@ -19,7 +19,7 @@ import (
 	"sonde/lab"
 )
 
-func init() { register(newLabCmd) }
+func init() { register(newLabCmd, "lab") }
 
 func newLabCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{

@@ -14,7 +14,7 @@ import (
 	"sonde/internal/labsvc"
 )
 
-func init() { register(newLabServeCmd) }
+func init() { register(newLabServeCmd, "lab-serve") }
 
 func newLabServeCmd(e *env) *cobra.Command {
 	var (

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func init() { register(newManCmd) }
+func init() { register(newManCmd) } // unnamed: man documents the whole tree
 
 func newManCmd(e *env) *cobra.Command {
 	return &cobra.Command{

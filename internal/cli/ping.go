@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	register(newPingCmd)
+	register(newPingCmd, "ping")
 	addDemoStep(demoStep{order: 10, title: "ping: is the target there, and how far? (ICMP echo)", run: func(ctx context.Context, d *demo) error {
 		return d.sonde(ctx, d.lab.Topology.Client, "ping", "-c", "3", "-i", "0.2", d.target().String())
 	}})

@@ -19,7 +19,7 @@ import (
 	"sonde/packet"
 )
 
-func init() { register(newReadCmd) }
+func init() { register(newReadCmd, "read") }
 
 // printFlags choose how packets are printed, by read and sniff.
 type printFlags struct {

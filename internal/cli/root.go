@@ -47,11 +47,28 @@ type env struct {
 	stdout, stderr io.Writer
 }
 
-// registrations holds the constructors of the subcommands; each file of this
-// package adds its own in an init function (no side effects: it only appends).
-var registrations []func(*env) *cobra.Command
+// registration is a subcommand's constructor, with the name of the command
+// it builds.
+type registration struct {
+	name string // "": known only once built, so built only with the whole tree
+	new  func(*env) *cobra.Command
+}
 
-func register(f func(*env) *cobra.Command) { registrations = append(registrations, f) }
+// registrations holds the subcommands; each file of this package adds its own
+// in an init function (no side effects: it only appends).
+var registrations []registration
+
+// register adds the constructor of a subcommand and the command's name
+// (cobra.Command.Name; a test checks that it is). A command line that names
+// it builds that command alone, without the rest of the tree. A command that
+// needs the whole tree (man) is registered without a name.
+func register(f func(*env) *cobra.Command, name ...string) {
+	r := registration{new: f}
+	if len(name) > 0 {
+		r.name = name[0]
+	}
+	registrations = append(registrations, r)
+}
 
 // newRoot builds the whole command tree.
 func newRoot(e *env) *cobra.Command {
@@ -69,8 +86,22 @@ Practise only on networks you own: "sonde lab" builds a virtual one.`,
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	for _, f := range registrations {
-		root.AddCommand(f(e))
+	// A command line that names a subcommand builds that one alone: every
+	// command's flags and help, built for nothing, cost each run of sonde
+	// about half a millisecond.
+	if len(e.args) > 0 {
+		for _, r := range registrations {
+			if r.name != "" && r.name == e.args[0] {
+				root.AddCommand(r.new(e))
+				// Nor cobra's completion command, which only a command
+				// line naming it uses.
+				root.CompletionOptions.DisableDefaultCmd = true
+				return root
+			}
+		}
+	}
+	for _, r := range registrations {
+		root.AddCommand(r.new(e))
 	}
 	return root
 }

@@ -23,7 +23,7 @@ import (
 )
 
 func init() {
-	register(newScanCmd)
+	register(newScanCmd, "scan")
 	addDemoStep(demoStep{order: 30, title: "scan: every TCP port of the target with SYNs, then name the services (-sV)", run: func(ctx context.Context, d *demo) error {
 		return d.sonde(ctx, d.lab.Topology.Client, "scan", "-p-", "-sV", "--seed", "1", d.target().String())
 	}})

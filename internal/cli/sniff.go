@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	register(newSniffCmd)
+	register(newSniffCmd, "sniff")
 	addDemoStep(demoStep{order: -1, title: "sniff: capture the demo's own traffic on the client, in the background", run: demoSniffStart})
 	addDemoStep(demoStep{order: 90, title: "read and stats: what the capture holds", run: demoSniffStop})
 }

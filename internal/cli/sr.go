@@ -18,11 +18,11 @@ import (
 )
 
 func init() {
-	register(func(e *env) *cobra.Command { return newSRCmd(e, "sr") })
-	register(func(e *env) *cobra.Command { return newSRCmd(e, "sr1") })
-	register(func(e *env) *cobra.Command { return newSRCmd(e, "srp") })
-	register(func(e *env) *cobra.Command { return newSRCmd(e, "srp1") })
-	register(newSendCmd)
+	register(func(e *env) *cobra.Command { return newSRCmd(e, "sr") }, "sr")
+	register(func(e *env) *cobra.Command { return newSRCmd(e, "sr1") }, "sr1")
+	register(func(e *env) *cobra.Command { return newSRCmd(e, "srp") }, "srp")
+	register(func(e *env) *cobra.Command { return newSRCmd(e, "srp1") }, "srp1")
+	register(newSendCmd, "send")
 	addDemoStep(demoStep{order: 12, title: "sr: craft TCP SYNs, send them, match the answers (SYN-ACK: open, RST: closed)", run: func(ctx context.Context, d *demo) error {
 		expr := fmt.Sprintf(`IP(dst="%s")/TCP(dport=[21,22,23,80,443,8080],flags="S")`, d.target())
 		return d.sonde(ctx, d.lab.Topology.Client, "sr", expr)

@@ -23,7 +23,7 @@ import (
 	"sonde/geo"
 )
 
-func init() { register(newStatsCmd) }
+func init() { register(newStatsCmd, "stats") }
 
 type statsFlags struct {
 	conv, endpoints []string

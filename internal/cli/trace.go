@@ -22,7 +22,7 @@ import (
 )
 
 func init() {
-	register(newTraceCmd)
+	register(newTraceCmd, "trace")
 	addDemoStep(demoStep{order: 20, title: "trace: the routers on the way to the target (UDP probes, Paris mode)", run: func(ctx context.Context, d *demo) error {
 		return d.sonde(ctx, d.lab.Topology.Client, "trace", "-n", d.target().String())
 	}})
@@ -180,13 +180,19 @@ func runTrace(ctx context.Context, e *env, host string, f *traceFlags) error {
 	if !f.numeric {
 		es = append(es, dnsEnricher{wait: time.Second})
 	}
-	if !f.noGeo {
+	switch {
+	case f.noGeo:
+	case len(f.geoDBs) == 0:
+		// The default databases are opened when the first address they
+		// may know comes: a trace through private or reserved space
+		// (every lab's) opens none.
+		g := &lazyGeo{warn: e.stderr}
+		defer g.close()
+		es = append(es, g)
+	default:
 		dbs, err := openGeoDBs(f.geoDBs, nil)
 		if err != nil {
-			if len(f.geoDBs) > 0 {
-				return asUsage(err)
-			}
-			fmt.Fprintf(e.stderr, "sonde: trace: no AS numbers or locations: %v\n", err)
+			return asUsage(err)
 		}
 		defer func() {
 			for _, db := range dbs {
@@ -321,11 +327,15 @@ func enrich(ctx context.Context, hops []trace.Hop, en trace.Enricher) {
 		}
 	}
 	out := make([]map[string]string, len(jobs))
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Go(func() { out[i] = en.Enrich(ctx, j.addr) })
+	if len(jobs) == 1 { // a hop as it comes: no goroutine to wait for
+		out[0] = en.Enrich(ctx, jobs[0].addr)
+	} else {
+		var wg sync.WaitGroup
+		for i, j := range jobs {
+			wg.Go(func() { out[i] = en.Enrich(ctx, j.addr) })
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	for i, j := range jobs {
 		if len(out[i]) == 0 {
 			continue
@@ -376,6 +386,75 @@ func (g geoEnricher) Enrich(_ context.Context, a netip.Addr) map[string]string {
 		}
 	}
 	return m
+}
+
+// lazyGeo is a geoEnricher over the default databases (those installed,
+// then the embedded one), opened on the first lookup of an address that
+// is globally routable: public databases place no other, so a trace that
+// sees none opens nothing.
+type lazyGeo struct {
+	once sync.Once
+	warn io.Writer // where a failure to open is told, once
+	dbs  []*geo.DB
+	en   geoEnricher
+}
+
+func (g *lazyGeo) Enrich(ctx context.Context, a netip.Addr) map[string]string {
+	if !globalUnicast(a) {
+		return nil
+	}
+	g.once.Do(func() {
+		dbs, err := openGeoDBs(nil, nil)
+		if err != nil {
+			fmt.Fprintf(g.warn, "sonde: trace: no AS numbers or locations: %v\n", err)
+		}
+		if len(dbs) > 0 {
+			g.dbs, g.en = dbs, geoEnricher{geo.NewEnricher(dbs...)}
+		}
+	})
+	if g.en.e == nil {
+		return nil
+	}
+	return g.en.Enrich(ctx, a)
+}
+
+// close closes the databases opened; no Enrich may be running.
+func (g *lazyGeo) close() {
+	for _, db := range g.dbs {
+		db.Close()
+	}
+}
+
+// notGlobal are the special-purpose ranges of the IANA registries (RFC
+// 6890 and its updates) that are not globally reachable, besides those
+// netip classifies (private, loopback, link-local, multicast).
+var notGlobal = [...]netip.Prefix{
+	netip.PrefixFrom(netip.AddrFrom4([4]byte{0, 0, 0, 0}), 8),                // "this network"
+	netip.PrefixFrom(netip.AddrFrom4([4]byte{100, 64, 0, 0}), 10),            // shared address space (CGN)
+	netip.PrefixFrom(netip.AddrFrom4([4]byte{192, 0, 0, 0}), 24),             // IETF protocol assignments
+	netip.PrefixFrom(netip.AddrFrom4([4]byte{192, 0, 2, 0}), 24),             // documentation
+	netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 18, 0, 0}), 15),            // benchmarking
+	netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 51, 100, 0}), 24),          // documentation
+	netip.PrefixFrom(netip.AddrFrom4([4]byte{203, 0, 113, 0}), 24),           // documentation
+	netip.PrefixFrom(netip.AddrFrom4([4]byte{240, 0, 0, 0}), 4),              // reserved, broadcast
+	netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0, 0x02}), 48),    // benchmarking
+	netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8}), 32), // documentation
+	netip.PrefixFrom(netip.AddrFrom16([16]byte{0x01, 0x00}), 64),             // discard-only
+}
+
+// globalUnicast reports whether a can be a globally routable unicast
+// address, one that a public geolocation database may place.
+func globalUnicast(a netip.Addr) bool {
+	a = a.Unmap()
+	if !a.IsGlobalUnicast() || a.IsPrivate() {
+		return false
+	}
+	for _, p := range notGlobal {
+		if p.Contains(a) {
+			return false
+		}
+	}
+	return true
 }
 
 // dnsEnricher looks up reverse names, each within wait.

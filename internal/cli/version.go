@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newVersionCmd) }
+func init() { register(newVersionCmd, "version") }
 
 // version is set at link time with -ldflags "-X sonde/internal/cli.version=…";
 // otherwise the module's build information is used.
