@@ -181,7 +181,6 @@ func TestProbeChecksums(t *testing.T) {
 // the probe's addresses, ports, cookie and identification, and the
 // reason nmap gives; replies to another address are not ours.
 func TestParseReplyQuotes(t *testing.T) {
-	var pb [maxPayload]byte
 	for _, tc := range []struct {
 		dst    netip.Addr
 		proto  Proto
@@ -196,25 +195,7 @@ func TestParseReplyQuotes(t *testing.T) {
 		{target6, TCP, 3, "host-unreach", false},
 	} {
 		c := uint32(0xfeedf00d)
-		probe := make([]byte, maxFrameLen)
-		p := probeSpec{dst: tc.dst, dport: 5000, sport: 61001, cookie: c, id: uint16(c), proto: tc.proto, flags: 2}
-		if tc.proto == UDP {
-			p.payload = udpPayload(pb[:], 53, c)
-		}
-		n := buildFrame(probe, &testLink, &p)
-		ip := probe[14:n]
-		var f []byte
-		if tc.dst.Is4() {
-			f = append([]byte{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0, 0x45, 0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1, 3, tc.code, 0, 0, 0, 0, 0, 0}, ip...)
-			binary.BigEndian.PutUint16(f[16:], uint16(len(f)-14))
-		} else {
-			h := []byte{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x86, 0xdd, 0x60, 0, 0, 0, 0, 0, 58, 64}
-			h = append(h, target6.AsSlice()...)
-			h = append(h, testLocals.v6[:]...)
-			h = append(h, 1, tc.code, 0, 0, 0, 0, 0, 0)
-			f = append(h, ip...)
-			binary.BigEndian.PutUint16(f[18:], uint16(len(f)-54))
-		}
+		f := quotedError(tc.dst, tc.proto, tc.code, c)
 		var r reply
 		if !parseReply(f, &testLocals, &r) {
 			t.Errorf("%v %v code %d: not parsed", tc.dst, tc.proto, tc.code)
@@ -236,6 +217,32 @@ func TestParseReplyQuotes(t *testing.T) {
 			t.Errorf("%v %v: a reply to another address was taken", tc.dst, tc.proto)
 		}
 	}
+}
+
+// quotedError is an ICMP (to an IPv4 target) or ICMPv6 destination
+// unreachable with code, from the target to us, quoting a probe to its
+// port 5000 from our port 61001 that carried cookie c.
+func quotedError(dst netip.Addr, proto Proto, code uint8, c uint32) []byte {
+	var pb [maxPayload]byte
+	probe := make([]byte, maxFrameLen)
+	p := probeSpec{dst: dst, dport: 5000, sport: 61001, cookie: c, id: uint16(c), proto: proto, flags: 2}
+	if proto == UDP {
+		p.payload = udpPayload(pb[:], 53, c)
+	}
+	n := buildFrame(probe, &testLink, &p)
+	ip := probe[14:n]
+	if dst.Is4() {
+		f := append([]byte{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0, 0x45, 0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1, 3, code, 0, 0, 0, 0, 0, 0}, ip...)
+		binary.BigEndian.PutUint16(f[16:], uint16(len(f)-14))
+		return f
+	}
+	h := []byte{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x86, 0xdd, 0x60, 0, 0, 0, 0, 0, 58, 64}
+	h = append(h, target6.AsSlice()...)
+	h = append(h, testLocals.v6[:]...)
+	h = append(h, 1, code, 0, 0, 0, 0, 0, 0)
+	f := append(h, ip...)
+	binary.BigEndian.PutUint16(f[18:], uint16(len(f)-54))
+	return f
 }
 
 // TestUDPAnswerValid: DNS and NTP replies must echo the probe's cookie.
@@ -270,6 +277,8 @@ func FuzzParseReply(f *testing.F) {
 	icmp[42], icmp[51] = 0x45, 6
 	copy(icmp[54:58], []byte{198, 18, 0, 1})
 	f.Add(icmp)
+	f.Add(quotedError(target6, UDP, 4, 1))
+	f.Add(quotedError(target4, UDP, 3, 1))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r reply
