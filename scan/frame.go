@@ -13,10 +13,9 @@ const (
 	srcPortRange = 65536 - srcPortBase
 )
 
-// Frame sizes: Ethernet + IPv4 + TCP without options is the shortest
-// probe; Ethernet + IPv6 + UDP with the longest payload the longest.
+// maxPayload bounds a UDP probe's payload; maxFrameLen is the longest
+// probe frame: Ethernet + IPv6 + UDP with the longest payload.
 const (
-	synFrameLen = 14 + 20 + 20
 	maxPayload  = 128
 	maxFrameLen = 14 + 40 + 8 + maxPayload
 )
