@@ -285,3 +285,15 @@ func FuzzParseReply(f *testing.F) {
 		parseReply(b, &testLocals, &r)
 	})
 }
+
+// TestUDPPayloadsFit: every port's payload fits the frame buffer, built
+// in place (no allocation).
+func TestUDPPayloadsFit(t *testing.T) {
+	var pb [maxPayload]byte
+	for port := range 65536 {
+		b := udpPayload(pb[:], uint16(port), 7)
+		if len(b) > maxPayload || len(b) > 0 && &b[0] != &pb[0] {
+			t.Errorf("port %d: a payload of %d bytes, not built in the buffer", port, len(b))
+		}
+	}
+}
