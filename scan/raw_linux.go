@@ -388,12 +388,13 @@ func (s *rawScan) silentState() State {
 // (replies in proportion to the send rate), between retry passes. A retry
 // pass in which most probes stay unanswered, though some are answered,
 // makes it suspect a limit: the next pass goes at a quarter of the rate.
-// If the replies per second hold up (a cap), the rate is set to that
-// delivery rate from then on; if they fall with the rate (loss, filtered
-// ports), the rate is restored.
+// If that pass, four times longer, brings as many answers (a cap hands out
+// answers by the second), the rate is set to the delivery rate from then
+// on; if it brings fewer (loss, filtered ports), the rate is restored.
 type limitProbe struct {
 	suspect, limited bool
-	delivered, rate  float64
+	answered         uint64
+	rate             float64
 }
 
 func (l *limitProbe) afterPass(s *rawScan, sent, answered uint64, d time.Duration) {
@@ -414,16 +415,20 @@ func (l *limitProbe) afterPass(s *rawScan, sent, answered uint64, d time.Duratio
 			set(r, r)
 		}
 	case l.suspect:
+		// A cap answers at least as many in the slower (so longer) pass,
+		// though it had fewer probes to answer; loss and filtering answer
+		// fewer, in proportion to the probes (a count, not a rate: the
+		// limiter's burst inflates a short pass's rate).
 		l.suspect = false
-		if delivered >= 0.6*l.delivered {
+		if float64(answered) >= 0.8*float64(l.answered) {
 			l.limited = true
 			r := max(10, delivered*0.95)
 			set(r, r)
 		} else {
 			set(l.rate, float64(s.cfg.maxRate()))
 		}
-	case answered >= 10 && frac < 0.5:
-		l.suspect, l.delivered, l.rate = true, delivered, rate
+	case answered > 0 && frac < 0.5:
+		l.suspect, l.answered, l.rate = true, answered, rate
 		set(max(10, rate/4), max(10, rate/4))
 	}
 }

@@ -408,41 +408,43 @@ func TestUDPRateLimited(t *testing.T) {
 }
 
 // TestRateLimitedResets: the target sends at most 500 RSTs a second (an
-// nftables limit on its output), and a scan of 3,000 closed ports at the
-// default rate (100,000 a second) loses most answers at first. The scan
+// nftables limit on its output; then 100), and a scan of 3,000 closed
+// ports (600) at the default rate (100,000 a second) loses most answers at
+// first. The scan
 // must find that the answers per second hold at the cap whatever it sends,
 // bring its rate under the cap, and so report every port closed; with
 // the adaptation off (FixedRate) the same scan reports most of them
 // filtered.
 func TestRateLimitedResets(t *testing.T) {
 	labtest.RequireCommand(t, "nft", "nftables")
-	l := labtest.New(t, "pair", lab.Options{NoServices: true})
-	const limit = 500
-	rules := filepath.Join(t.TempDir(), "rst.nft")
-	nft := fmt.Sprintf("table inet rstlimit {\n\tchain out {\n\t\ttype filter hook output priority 0; policy accept;\n"+
-		"\t\ttcp flags & rst == rst limit rate over %d/second drop\n\t}\n}\n", limit)
-	if err := os.WriteFile(rules, []byte(nft), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if r := l.Command("target", "nft", "-f", rules); r.Code != 0 {
-		t.Fatalf("nft: %s", r.Stderr)
-	}
-	tg := targets(t, l.Addr("target").String())
-	ports := allPorts()[1:3001]
-	_, st := runIn(t, l, "client", tg, ports, &scan.Config{Seed: 1})
-	t.Logf("adaptive: %v, closed %d, rate at the end %.0f/s, sent %d, retried %d, est. loss %.0f%%", st.Elapsed.Round(time.Millisecond), st.ByState["closed"], st.Rate, st.Sent, st.Retried, 100*st.Loss())
-	if st.ByState["closed"] != uint64(len(ports)) {
-		t.Errorf("adaptive: states %v, want all %d closed", st.ByState, len(ports))
-	}
-	// The rate came down from 100,000 to near the cap, and answers needed
-	// retries (the loss estimate shows it).
-	if st.Rate > 2*limit || st.Retried == 0 || st.Loss() < 0.5 {
-		t.Errorf("adaptive: rate %.0f/s (want at most %d), retried %d, estimated loss %.2f: the rate did not adapt", st.Rate, 2*limit, st.Retried, st.Loss())
-	}
-	_, fixed := runIn(t, l, "client", tg, ports, &scan.Config{Seed: 2, FixedRate: true})
-	t.Logf("fixed: %v, closed %d, sent %d, retried %d", fixed.Elapsed.Round(time.Millisecond), fixed.ByState["closed"], fixed.Sent, fixed.Retried)
-	if fixed.ByState["closed"] > uint64(len(ports))/2 {
-		t.Errorf("fixed rate: %d closed: the limit did not bite, so the test proves nothing", fixed.ByState["closed"])
+	for _, tc := range []struct{ limit, ports int }{{500, 3000}, {100, 600}} {
+		l := labtest.New(t, "pair", lab.Options{NoServices: true})
+		rules := filepath.Join(t.TempDir(), "rst.nft")
+		nft := fmt.Sprintf("table inet rstlimit {\n\tchain out {\n\t\ttype filter hook output priority 0; policy accept;\n"+
+			"\t\ttcp flags & rst == rst limit rate over %d/second drop\n\t}\n}\n", tc.limit)
+		if err := os.WriteFile(rules, []byte(nft), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if r := l.Command("target", "nft", "-f", rules); r.Code != 0 {
+			t.Fatalf("nft: %s", r.Stderr)
+		}
+		tg := targets(t, l.Addr("target").String())
+		ports := allPorts()[1 : tc.ports+1]
+		_, st := runIn(t, l, "client", tg, ports, &scan.Config{Seed: 1})
+		t.Logf("limit %d/s, adaptive: %v, closed %d, rate at the end %.0f/s, sent %d, retried %d, est. loss %.0f%%", tc.limit, st.Elapsed.Round(time.Millisecond), st.ByState["closed"], st.Rate, st.Sent, st.Retried, 100*st.Loss())
+		if st.ByState["closed"] != uint64(len(ports)) {
+			t.Errorf("limit %d/s, adaptive: states %v, want all %d closed", tc.limit, st.ByState, len(ports))
+		}
+		// The rate came down from 100,000 to near the cap, and answers
+		// needed retries (the loss estimate shows it).
+		if st.Rate > float64(2*tc.limit) || st.Retried == 0 || st.Loss() < 0.5 {
+			t.Errorf("limit %d/s, adaptive: rate %.0f/s (want at most %d), retried %d, estimated loss %.2f: the rate did not adapt", tc.limit, st.Rate, 2*tc.limit, st.Retried, st.Loss())
+		}
+		_, fixed := runIn(t, l, "client", tg, ports, &scan.Config{Seed: 2, FixedRate: true})
+		t.Logf("limit %d/s, fixed: %v, closed %d, sent %d, retried %d", tc.limit, fixed.Elapsed.Round(time.Millisecond), fixed.ByState["closed"], fixed.Sent, fixed.Retried)
+		if fixed.ByState["closed"] > uint64(len(ports))/2 {
+			t.Errorf("limit %d/s, fixed rate: %d closed: the limit did not bite, so the test proves nothing", tc.limit, fixed.ByState["closed"])
+		}
 	}
 }
 
