@@ -3,8 +3,14 @@
 # 65,536) and the one-port sweep of a /16, without loss and at 5% loss each
 # way. Prints medians, ratios and how much each tool found.
 #
+# Then the pair's full-port SYN scan over IPv6 against nmap -6, and a UDP
+# scan of 34 ports (DNS, NTP, echo open, 30 closed, one dropped) over IPv4
+# and IPv6 against nmap -sU, with the kernel's default ICMP rate limits.
+#
 #   ROUNDS (default 5) rounds of the fast commands; SLOW_ROUNDS (default 1)
-#   of nmap -T4 at 5% loss, which takes a minute a run.
+#   of nmap -T4 at 5% loss, which takes a minute a run; UDP_ROUNDS
+#   (default 4) of the UDP scans (half a minute a run over IPv4).
+#   SCAN_PARTS (default "pair sweep v6 udp") picks the parts to run.
 need_apt nmap masscan zmap bc
 build_sonde
 ROUNDS=${ROUNDS:-5}
@@ -70,10 +76,75 @@ sweep_round() {
   lab_cleanup
 }
 
-pair_round 0
-pair_round 5
-sweep_round 0
-sweep_round 5
+v6_round() {
+  lab_up pair
+  local sonde_cmd nmap_cmd fs fn
+  sonde_cmd=$(x "$SONDE" scan -n -Pn -p0-65535 2001:2::2)
+  nmap_cmd=$(x nmap -6 -n -Pn -sS -p- -T4 2001:2::2)
+  fs=$(found "$sonde_cmd" '^[0-9]+/tcp +open')
+  fn=$(found "$nmap_cmd" '^[0-9]+/tcp +open')
+  echo "pair over IPv6: sonde vs nmap -6 -T4"
+  compare "$ROUNDS" "nmap -6 -sS -p- -T4" "$nmap_cmd" "sonde scan -p0-65535 (IPv6)" "$sonde_cmd"
+  row "pair -p- IPv6" "nmap -6 -T4" "nmap $fn/7, sonde $fs/7" "$MED1" "$MED2"
+  lab_cleanup
+}
+
+# udp_run CMD: after 7 s idle (the target's ICMP token bucket refills, as
+# before a first scan), run CMD once; set T (seconds) and OK (1 when every
+# one of the 34 ports got its true state: DNS, NTP and echo open, the 30
+# closed ports closed, 5000 open|filtered).
+udp_run() {
+  local t0 t1 out
+  sleep 7
+  t0=$(date +%s.%N)
+  out=$(bash -c "$1" 2>/dev/null || true)
+  t1=$(date +%s.%N)
+  T=$(echo "$t1 - $t0" | bc -l | awk '{printf "%.4f", $1}')
+  OK=0
+  if grep -qE '^Not shown: 30 closed udp ports' <<<"$out" &&
+    [ "$(grep -cE '^[0-9]+/udp +open ' <<<"$out")" = 3 ] &&
+    grep -qE '^5000/udp +open\|filtered' <<<"$out"; then
+    OK=1
+  fi
+}
+
+# udp_round ADDR: a UDP scan of 34 ports, nmap and sonde alternating; the
+# time of each run and whether it got every port right.
+udp_round() {
+  local addr=$1 six="" i ts=() tn=() rs=0 rn=0
+  [[ $addr == *:* ]] && six="-6"
+  lab_up pair --drop 5000
+  local ports=7,53,123,1000-1029,5000 sonde_cmd nmap_cmd
+  sonde_cmd=$(x "$SONDE" scan -n -Pn -sU -p "$ports" "$addr")
+  nmap_cmd=$(x nmap $six -n -Pn -sU -p "$ports" "$addr")
+  for ((i = 0; i < UDP_ROUNDS; i++)); do
+    if ((i % 2 == 0)); then
+      udp_run "$nmap_cmd"; tn+=("$T"); rn=$((rn + OK))
+      udp_run "$sonde_cmd"; ts+=("$T"); rs=$((rs + OK))
+    else
+      udp_run "$sonde_cmd"; ts+=("$T"); rs=$((rs + OK))
+      udp_run "$nmap_cmd"; tn+=("$T"); rn=$((rn + OK))
+    fi
+  done
+  MED1=$(median "${tn[@]}")
+  MED2=$(median "${ts[@]}")
+  RATIO=$(echo "$MED2 / $MED1" | bc -l | awk '{printf "%.2f", $1}')
+  echo "UDP, 34 ports of $addr: sonde vs nmap -sU"
+  printf '%-40s median %8.4f s  (%s), all right in %d of %d runs\n' "nmap $six -sU" "$MED1" "${tn[*]}" "$rn" "$UDP_ROUNDS"
+  printf '%-40s median %8.4f s  (%s), all right in %d of %d runs\n' "sonde scan -sU" "$MED2" "${ts[*]}" "$rs" "$UDP_ROUNDS"
+  row "-sU 34 ports $addr" "nmap $six -sU" "every port right: nmap in $rn of $UDP_ROUNDS runs, sonde in $rs of $UDP_ROUNDS" "$MED1" "$MED2"
+  lab_cleanup
+}
+
+UDP_ROUNDS=${UDP_ROUNDS:-4}
+for part in ${SCAN_PARTS:-pair sweep v6 udp}; do
+  case $part in
+  pair) pair_round 0; pair_round 5 ;;
+  sweep) sweep_round 0; sweep_round 5 ;;
+  v6) v6_round ;;
+  udp) udp_round 198.18.0.2; udp_round 2001:2::2 ;;
+  esac
+done
 
 table="| scan | peer | found | peer median | sonde median | sonde/peer |
 |---|---|---|---|---|---|"

@@ -3,6 +3,7 @@ package scan
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -83,7 +84,7 @@ func openReplies(ifindex int, ifname string, filter []bpf.RawInstruction) (reply
 		return &ringSource{h: h, cancel: cancel}, nil
 	}
 	cancel()
-	c, err := rawsock.Listen(ifindex, &rawsock.Config{Protocol: rawsock.ProtoIPv4, Filter: filter, RecvBuffer: 64 << 20, IgnoreOutgoing: true})
+	c, err := rawsock.Listen(ifindex, &rawsock.Config{Protocol: rawsock.ProtoAll, Filter: filter, RecvBuffer: 64 << 20, IgnoreOutgoing: true})
 	if err != nil {
 		return nil, err
 	}
@@ -92,12 +93,17 @@ func openReplies(ifindex int, ifname string, filter []bpf.RawInstruction) (reply
 
 // rawScan is the state of one raw scan: counters and the answered bitmap
 // (one bit per probe), shared by the senders and the receiver.
+// rawScan is the state of one raw scan: counters and the answered bitmap
+// (one bit per probe), shared by the senders and the receiver.
 type rawScan struct {
 	sp       *space
 	cfg      *Config
+	proto    Proto
 	emit     func(Result)
 	res      *route.Resolver
-	local    uint32
+	local    locals
+	src4     netip.Addr
+	src6     netip.Addr
 	srcMAC   net.HardwareAddr
 	answered []uint64 // bit idx set once idx was answered
 
@@ -111,6 +117,12 @@ type rawScan struct {
 	lastProgress                               time.Time
 	rx                                         replySource
 	ad                                         adapter
+	lim                                        limitProbe
+
+	// UDP: the targets that answered with an ICMP error (their rate
+	// limit paces the retries), and how many errors each sent.
+	mu       sync.Mutex
+	icmpFrom map[netip.Addr]int
 }
 
 func (s *rawScan) isAnswered(idx uint64) bool {
@@ -123,25 +135,82 @@ func (s *rawScan) markAnswered(idx uint64) bool {
 	return atomic.OrUint64(&s.answered[idx/64], bit)&bit == 0
 }
 
-// replyFilter accepts IPv4 frames to local carrying TCP or ICMP.
-func replyFilter(local uint32) ([]bpf.RawInstruction, error) {
-	return bpf.Assemble([]bpf.Instruction{
-		bpf.LoadAbsolute{Off: 12, Size: 2},
-		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: 0x0800, SkipTrue: 5},
-		bpf.LoadAbsolute{Off: 30, Size: 4},
-		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: local, SkipTrue: 3},
-		bpf.LoadAbsolute{Off: 23, Size: 1},
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 6, SkipTrue: 1},
-		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: 1, SkipTrue: 1},
-		bpf.RetConstant{Val: 65535},
-		bpf.RetConstant{Val: 0},
-	})
+// replyFilter accepts IPv4 frames to local.v4 carrying TCP, UDP or ICMP,
+// and IPv6 frames to local.v6 carrying TCP, UDP or ICMPv6 (with no
+// extension header: replies to our probes have none). An address that is
+// zero matches nothing.
+func replyFilter(l *locals) ([]bpf.RawInstruction, error) {
+	const accept, drop = 255, 254 // labels
+	w := func(i int) uint32 { return binary.BigEndian.Uint32(l.v6[4*i:]) }
+	v4, v6 := 0, 100 // where each family's frames go
+	if l.v4 == 0 {
+		v4 = drop
+	}
+	if l.v6 == ([16]byte{}) {
+		v6 = drop
+	}
+	prog := []struct {
+		ins      bpf.Instruction
+		yes, not int // jump targets (labels) for conditional jumps; 0: next
+	}{
+		{ins: bpf.LoadAbsolute{Off: 12, Size: 2}},
+		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x86dd}, yes: v6},
+		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x0800}, yes: v4, not: drop},
+		{ins: bpf.LoadAbsolute{Off: 30, Size: 4}},
+		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: l.v4}, not: drop},
+		{ins: bpf.LoadAbsolute{Off: 23, Size: 1}},
+		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: 6}, yes: accept},
+		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: 17}, yes: accept},
+		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: 1}, yes: accept, not: drop},
+		{ins: bpf.LoadAbsolute{Off: 38, Size: 4}}, // label 100
+		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: w(0)}, not: drop},
+		{ins: bpf.LoadAbsolute{Off: 42, Size: 4}},
+		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: w(1)}, not: drop},
+		{ins: bpf.LoadAbsolute{Off: 46, Size: 4}},
+		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: w(2)}, not: drop},
+		{ins: bpf.LoadAbsolute{Off: 50, Size: 4}},
+		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: w(3)}, not: drop},
+		{ins: bpf.LoadAbsolute{Off: 20, Size: 1}},
+		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: 6}, yes: accept},
+		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: 17}, yes: accept},
+		{ins: bpf.JumpIf{Cond: bpf.JumpEqual, Val: 58}, yes: accept, not: drop},
+		{ins: bpf.RetConstant{Val: 65535}}, // accept
+		{ins: bpf.RetConstant{Val: 0}},     // drop
+	}
+	at := map[int]int{100: 9, accept: len(prog) - 2, drop: len(prog) - 1}
+	out := make([]bpf.Instruction, len(prog))
+	for i, p := range prog {
+		j, ok := p.ins.(bpf.JumpIf)
+		if !ok {
+			out[i] = p.ins
+			continue
+		}
+		skip := func(label int) uint8 {
+			if label == 0 {
+				return 0
+			}
+			return uint8(at[label] - i - 1)
+		}
+		j.SkipTrue, j.SkipFalse = skip(p.yes), skip(p.not)
+		out[i] = j
+	}
+	return bpf.Assemble(out)
+}
+
+// ethernetRoute looks up the route to a and checks that raw frames can
+// take it.
+func ethernetRoute(ctx context.Context, res *route.Resolver, a netip.Addr) (route.Route, error) {
+	rt, err := res.Lookup(ctx, a)
+	if err != nil {
+		return rt, fmt.Errorf("scan: %w", err)
+	}
+	if rt.Local || len(rt.DstMAC) != 6 || len(rt.SrcMAC) != 6 || rt.Src.Is4() != a.Is4() {
+		return rt, ErrNeedEthernet
+	}
+	return rt, nil
 }
 
 func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Stats, error) {
-	if sp.targets.n4 != sp.targets.Len() {
-		return Stats{}, ErrRawIPv6
-	}
 	if sp.n > 1<<36 {
 		return Stats{}, fmt.Errorf("scan: %d probes in one run: split the scan with shards", sp.n)
 	}
@@ -162,17 +231,47 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 		return Stats{}, fmt.Errorf("scan: %w", err)
 	}
 	closers = append(closers, func() { res.Close() })
-	rt, err := res.Lookup(ctx, sp.targets.At(0))
-	if err != nil {
-		return Stats{}, fmt.Errorf("scan: %w", err)
+	// The first target of each family says where replies come: the
+	// source addresses and the interface (one for both families).
+	var rt route.Route
+	var src4, src6 netip.Addr
+	tg := sp.targets
+	var firsts []netip.Addr
+	if tg.n4 > 0 {
+		firsts = append(firsts, tg.At(0))
 	}
-	if rt.Local || len(rt.DstMAC) != 6 || len(rt.SrcMAC) != 6 || !rt.Src.Is4() {
-		return Stats{}, ErrNeedEthernet
+	if tg.Len() > tg.n4 {
+		firsts = append(firsts, tg.At(tg.n4))
 	}
-	s := &rawScan{sp: sp, cfg: cfg, emit: emit, res: res, local: addrU32(rt.Src), srcMAC: rt.SrcMAC,
-		answered: make([]uint64, (sp.n+63)/64), start: time.Now()}
+	for _, a := range firsts {
+		r, err := ethernetRoute(ctx, res, a)
+		if err != nil {
+			return Stats{}, err
+		}
+		if rt.Ifindex != 0 && r.Ifindex != rt.Ifindex {
+			return Stats{}, fmt.Errorf("scan: the IPv4 targets are reached through %s and the IPv6 ones through %s: scan them separately", rt.Ifname, r.Ifname)
+		}
+		rt = r
+		if r.Src.Is4() {
+			src4 = r.Src
+		} else {
+			src6 = r.Src
+		}
+	}
+	proto := TCP
+	if cfg.Type == UDPScan {
+		proto = UDP
+	}
+	s := &rawScan{sp: sp, cfg: cfg, proto: proto, emit: emit, res: res, src4: src4, src6: src6, srcMAC: rt.SrcMAC,
+		answered: make([]uint64, (sp.n+63)/64), start: time.Now(), icmpFrom: map[netip.Addr]int{}}
+	if src4.IsValid() {
+		s.local.v4 = addrU32(src4)
+	}
+	if src6.IsValid() {
+		s.local.v6 = src6.As16()
+	}
 	s.rate.Store(math.Float64bits(float64(cfg.rate())))
-	filter, err := replyFilter(s.local)
+	filter, err := replyFilter(&s.local)
 	if err != nil {
 		return Stats{}, fmt.Errorf("scan: %w", err)
 	}
@@ -182,7 +281,8 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 	}
 	closers = append(closers, rx.close)
 	s.rx = rx
-	s.ad = adapter{at: time.Now(), minRate: 1000, maxRate: float64(cfg.maxRate())}
+	s.ad = adapter{at: time.Now(), minRate: 1000, fixed: cfg.FixedRate}
+	s.ad.setCeiling(float64(cfg.maxRate()))
 	none, _ := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
 	txs := make([]*rawsock.PacketConn, cfg.senders())
 	for i := range txs {
@@ -211,9 +311,13 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 	from := min(cfg.Start, total)
 	next := total
 	var runErr error
-	for attempt := 0; attempt <= cfg.retries(); attempt++ {
+	passes := cfg.retries()
+	if proto == UDP {
+		passes = 0 // UDP retries are paced per target, in rounds
+	}
+	for attempt := 0; attempt <= passes; attempt++ {
 		s.attempt.Store(int32(attempt))
-		before := s.nAnswered.Load()
+		before, sentBefore, t0 := s.nAnswered.Load(), s.sent.Load(), time.Now()
 		reached, err := s.pass(ctx, txs, attempt, from, total)
 		if attempt == 0 {
 			next = reached
@@ -241,6 +345,13 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 		if got >= total-from || attempt > 0 && got == before && total-from-before >= 20 {
 			break
 		}
+		if attempt > 0 && !cfg.FixedRate {
+			end := time.Unix(0, s.lastReply.Load())
+			s.lim.afterPass(s, s.sent.Load()-sentBefore, got-before, end.Sub(t0))
+		}
+	}
+	if proto == UDP && runErr == nil && cfg.retries() > 0 {
+		runErr = s.udpRounds(ctx, txs[0], from, total)
 	}
 	stopRx()
 	if runErr == nil {
@@ -253,10 +364,7 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 	st.Next = next
 	if runErr != nil {
 		// Probes never sent are neither answered nor filtered.
-		k := Filtered.String()
-		if t := s.cfg.Type; t == FIN || t == NULL || t == Xmas {
-			k = OpenFiltered.String()
-		}
+		k := s.silentState().String()
 		if un := next - from - min(next-from, st.Answered); un > 0 {
 			st.ByState[k] = un
 		} else {
@@ -264,6 +372,65 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 		}
 	}
 	return st, runErr
+}
+
+// silentState is the state of a port that never answered.
+func (s *rawScan) silentState() State {
+	switch s.cfg.Type {
+	case FIN, NULL, Xmas, UDPScan:
+		return OpenFiltered
+	}
+	return Filtered
+}
+
+// limitProbe tells a rate limit at the target (replies capped at a
+// number per second, whatever the send rate) from loss and filtering
+// (replies in proportion to the send rate), between retry passes. A retry
+// pass in which most probes stay unanswered, though some are answered,
+// makes it suspect a limit: the next pass goes at a quarter of the rate.
+// If that pass, four times longer, brings as many answers (a cap hands out
+// answers by the second), the rate is set to the delivery rate from then
+// on; if it brings fewer (loss, filtered ports), the rate is restored.
+type limitProbe struct {
+	suspect, limited bool
+	answered         uint64
+	rate             float64
+}
+
+func (l *limitProbe) afterPass(s *rawScan, sent, answered uint64, d time.Duration) {
+	if sent < 20 || d <= 0 {
+		return
+	}
+	delivered := float64(answered) / d.Seconds()
+	rate := math.Float64frombits(s.rate.Load())
+	set := func(r float64, ceiling float64) {
+		s.rate.Store(math.Float64bits(r))
+		s.ad.setCeiling(ceiling)
+	}
+	frac := float64(answered) / float64(sent)
+	switch {
+	case l.limited:
+		if frac < 0.9 && answered > 0 {
+			r := max(10, delivered*0.95)
+			set(r, r)
+		}
+	case l.suspect:
+		// A cap answers at least as many in the slower (so longer) pass,
+		// though it had fewer probes to answer; loss and filtering answer
+		// fewer, in proportion to the probes (a count, not a rate: the
+		// limiter's burst inflates a short pass's rate).
+		l.suspect = false
+		if float64(answered) >= 0.8*float64(l.answered) {
+			l.limited = true
+			r := max(10, delivered*0.95)
+			set(r, r)
+		} else {
+			set(l.rate, float64(s.cfg.maxRate()))
+		}
+	case answered > 0 && frac < 0.5:
+		l.suspect, l.answered, l.rate = true, answered, rate
+		set(max(10, rate/4), max(10, rate/4))
+	}
 }
 
 // pass sends the probes of one attempt (every one for attempt 0, the
@@ -292,20 +459,67 @@ func (s *rawScan) pass(ctx context.Context, txs []*rawsock.PacketConn, attempt i
 	return min(next, total), errors.Join(errs...)
 }
 
+// framer builds probe frames: one sender's buffers and the link-layer
+// header of the current next hop.
+type framer struct {
+	s       *rawScan
+	buf     []byte
+	frames  [][]byte
+	payload [maxPayload]byte
+	l       link
+	lMAC    net.HardwareAddr
+	last    netip.Addr
+}
+
+func (s *rawScan) newFramer() *framer {
+	return &framer{s: s, buf: make([]byte, rawsock.BatchSize*maxFrameLen), frames: make([][]byte, 0, rawsock.BatchSize)}
+}
+
+// add builds the probe idx's attempt into the batch.
+func (f *framer) add(ctx context.Context, idx uint64, attempt int) error {
+	s := f.s
+	addr, port := s.sp.probe(idx)
+	if addr != f.last {
+		rt, err := s.res.Lookup(ctx, addr)
+		if err != nil {
+			return fmt.Errorf("scan: %w", err)
+		}
+		if len(rt.DstMAC) != 6 {
+			return ErrNeedEthernet
+		}
+		if !bytes.Equal(rt.DstMAC, f.lMAC) {
+			f.lMAC = rt.DstMAC
+			f.l = newLink(s.srcMAC, rt.DstMAC, s.src4, s.src6)
+		}
+		f.last = addr
+	}
+	sport := s.sp.key.srcPort(idx, attempt)
+	cookie := s.sp.key.cookie(addr, port, sport)
+	p := probeSpec{dst: addr, dport: port, sport: sport, cookie: cookie, proto: s.proto}
+	if s.proto == UDP {
+		p.id = uint16(cookie)
+		p.payload = udpPayload(f.payload[:], port, cookie)
+	} else {
+		p.id = uint16(cookie>>16) ^ uint16(attempt)
+		p.flags = s.cfg.Type.tcpFlags()
+		p.ack = s.cfg.Type == ACK
+	}
+	i := len(f.frames)
+	b := f.buf[i*maxFrameLen : (i+1)*maxFrameLen]
+	n := buildFrame(b, &f.l, &p)
+	f.frames = append(f.frames, b[:n])
+	return nil
+}
+
 // send is one sender's share of a pass: positions start, start+step, …
 func (s *rawScan) send(ctx context.Context, tx *rawsock.PacketConn, attempt int, start, total, step uint64, tick func()) (uint64, error) {
 	const batch = rawsock.BatchSize
-	buf := make([]byte, batch*synFrameLen)
-	frames := make([][]byte, 0, batch)
-	flags := s.cfg.Type.tcpFlags()
-	var tmpl frameTemplate
-	var tmplMAC net.HardwareAddr
-	var last netip.Addr
+	f := s.newFramer()
 	var sentHere uint64
 	t0 := time.Now()
 	senders := float64(s.cfg.senders())
 	flush := func() error {
-		if len(frames) == 0 {
+		if len(f.frames) == 0 {
 			return nil
 		}
 		// Pace to this sender's share of the rate.
@@ -317,7 +531,10 @@ func (s *rawScan) send(ctx context.Context, tx *rawsock.PacketConn, attempt int,
 				break
 			}
 			if d > 100*time.Microsecond {
-				time.Sleep(d)
+				time.Sleep(min(d, 50*time.Millisecond))
+				if ctx.Err() != nil {
+					break
+				}
 			} else {
 				break
 			}
@@ -325,13 +542,13 @@ func (s *rawScan) send(ctx context.Context, tx *rawsock.PacketConn, attempt int,
 		if s.firstSend.Load() == 0 {
 			s.firstSend.CompareAndSwap(0, time.Now().UnixNano())
 		}
-		n, err := tx.WriteBatch(frames)
+		n, err := tx.WriteBatch(f.frames)
 		sentHere += uint64(n)
 		s.sent.Add(uint64(n))
 		if attempt > 0 {
 			s.retried.Add(uint64(n))
 		}
-		frames = frames[:0]
+		f.frames = f.frames[:0]
 		if tick != nil {
 			tick()
 		}
@@ -339,39 +556,24 @@ func (s *rawScan) send(ctx context.Context, tx *rawsock.PacketConn, attempt int,
 	}
 	j := start
 	for ; j < total; j += step {
-		if len(frames) == 0 && ctx.Err() != nil {
+		if len(f.frames) == 0 && ctx.Err() != nil {
 			return j, nil
 		}
 		idx := s.sp.perm.At(s.cfg.Shard.position(j))
 		if attempt > 0 && s.isAnswered(idx) {
 			continue
 		}
-		addr, port := s.sp.probe(idx)
-		if addr != last {
-			rt, err := s.res.Lookup(ctx, addr)
-			if err != nil {
-				if ctx.Err() != nil {
-					return j, nil
-				}
-				return j, fmt.Errorf("scan: %w", err)
+		if err := f.add(ctx, idx, attempt); err != nil {
+			if ctx.Err() != nil {
+				return j, nil
 			}
-			if len(rt.DstMAC) != 6 {
-				return j, ErrNeedEthernet
-			}
-			if !bytes.Equal(rt.DstMAC, tmplMAC) {
-				tmplMAC = rt.DstMAC
-				tmpl = newFrameTemplate(s.srcMAC, rt.DstMAC, u32Addr(s.local).As4(), flags)
-			}
-			last = addr
+			return j, err
 		}
-		dst := addrU32(addr)
-		sport := s.sp.key.srcPort(idx, attempt)
-		cookie := s.sp.key.cookie(dst, port, sport)
-		i := len(frames)
-		f := buf[i*synFrameLen : (i+1)*synFrameLen]
-		buildProbe(f, &tmpl, dst, port, sport, cookie, uint16(cookie>>16)^uint16(attempt), s.cfg.Type == ACK)
-		frames = append(frames, f)
-		if len(frames) == batch {
+		// A batch goes out at once: at most a millisecond's worth of
+		// probes, so a slow rate is not sent in bursts (which a target's
+		// rate limit, with its small bucket, would cut).
+		rate := math.Float64frombits(s.rate.Load()) / senders
+		if len(f.frames) >= min(batch, max(1, int(rate/1000))) {
 			if err := flush(); err != nil {
 				return j, err
 			}
@@ -400,17 +602,22 @@ func (s *rawScan) tick() {
 // Random loss takes a steady share and leaves the rate alone; a share
 // that falls well below the best seen (a rate limit, a queue overflowing)
 // or replies dropped by our own receive buffer cut the rate by a quarter,
-// and steady windows raise it by half, up to MaxRate (AIMD, as TCP and
-// nmap do, on counters instead of per-probe timers).
+// and steady windows raise it by half, up to MaxRate or the ceiling a
+// measured rate limit set (AIMD, as TCP and nmap do, on counters instead
+// of per-probe timers).
 type adapter struct {
 	at                   time.Time
 	sent, arrived, drops uint64
 	best                 float64
-	minRate, maxRate     float64
+	minRate              float64
+	maxRate              atomic.Uint64 // float64 bits
+	fixed                bool
 }
 
+func (a *adapter) setCeiling(r float64) { a.maxRate.Store(math.Float64bits(r)) }
+
 func (a *adapter) update(s *rawScan, now time.Time) {
-	if now.Sub(a.at) < 10*time.Millisecond {
+	if a.fixed || now.Sub(a.at) < 10*time.Millisecond {
 		return
 	}
 	packets, drops, err := s.rx.queued()
@@ -421,8 +628,10 @@ func (a *adapter) update(s *rawScan, now time.Time) {
 	ds, da, dd := sent-a.sent, packets-a.arrived, drops-a.drops
 	a.at, a.sent, a.arrived, a.drops = now, sent, packets, drops
 	rate := math.Float64frombits(s.rate.Load())
+	ceiling := math.Float64frombits(a.maxRate.Load())
+	cut := min(rate, max(rate*0.75, a.minRate))
 	if dd > 0 {
-		s.rate.Store(math.Float64bits(max(rate*0.75, a.minRate)))
+		s.rate.Store(math.Float64bits(cut))
 		return
 	}
 	if ds < 500 {
@@ -431,9 +640,9 @@ func (a *adapter) update(s *rawScan, now time.Time) {
 	ratio := float64(da) / float64(ds)
 	a.best = max(a.best*0.99, ratio)
 	if a.best > 0.05 && ratio < 0.6*a.best {
-		rate = max(rate*0.75, a.minRate)
+		rate = cut
 	} else {
-		rate = min(rate*1.5, a.maxRate)
+		rate = min(rate*1.5, ceiling)
 	}
 	s.rate.Store(math.Float64bits(rate))
 }
@@ -448,33 +657,55 @@ func (s *rawScan) receive(rx replySource) {
 			return
 		}
 		s.framesRead.Add(1)
-		if !parseReply(frame, s.local, &r) || r.dport < srcPortBase {
+		if !parseReply(frame, &s.local, &r) || r.dport < srcPortBase || r.proto != s.proto {
 			continue
 		}
-		addr := u32Addr(r.src)
-		idx, ok := s.sp.index(addr, r.sport)
+		idx, ok := s.sp.index(r.src, r.sport)
 		if !ok {
 			continue
 		}
-		c := s.sp.key.cookie(r.src, r.sport, r.dport)
 		var st State
-		var reason string
-		switch {
-		case r.icmp:
-			if r.seq != c {
+		var reason, service string
+		if s.proto == UDP {
+			c, ok := s.udpCookie(idx, r.src, r.sport, r.dport)
+			switch {
+			case !ok:
+				continue
+			case r.icmp:
+				if r.icmp6 && r.quoteID != flowLabel(c) || !r.icmp6 && r.quoteID != uint32(uint16(c)) {
+					continue
+				}
+				st, reason = Filtered, r.reason()
+				if r.closed() {
+					st = Closed
+				}
+				s.mu.Lock()
+				s.icmpFrom[r.src]++
+				s.mu.Unlock()
+			case !udpAnswerValid(r.sport, r.payload, c):
+				continue
+			default:
+				st, reason, service = Open, "udp-response", udpServiceFromReply(r.sport, r.payload)
+			}
+		} else {
+			c := s.sp.key.cookie(r.src, r.sport, r.dport)
+			switch {
+			case r.icmp:
+				if r.seq != c {
+					continue
+				}
+				st, reason = Filtered, r.reason()
+			case typ == SYN && r.flags&0x12 == 0x12 && r.ack == c+1:
+				st, reason = Open, "syn-ack"
+			case r.flags&0x04 == 0:
+				continue
+			case typ == SYN && r.ack == c+1, (typ == FIN || typ == Xmas) && r.ack == c+1, typ == NULL && r.ack == c:
+				st, reason = Closed, "reset"
+			case typ == ACK && r.seq == c:
+				st, reason = Unfiltered, "reset"
+			default:
 				continue
 			}
-			st, reason = Filtered, icmpReason(r.icmpCode)
-		case typ == SYN && r.flags&0x12 == 0x12 && r.ack == c+1:
-			st, reason = Open, "syn-ack"
-		case r.flags&0x04 == 0:
-			continue
-		case typ == SYN && r.ack == c+1, (typ == FIN || typ == Xmas) && r.ack == c+1, typ == NULL && r.ack == c:
-			st, reason = Closed, "reset"
-		case typ == ACK && r.seq == c:
-			st, reason = Unfiltered, "reset"
-		default:
-			continue
 		}
 		if !s.markAnswered(idx) {
 			continue // a duplicate
@@ -491,9 +722,24 @@ func (s *rawScan) receive(rx replySource) {
 			s.found.Add(1)
 		}
 		if interesting || s.cfg.All {
-			s.emit(Result{Addr: addr, Port: r.sport, Proto: TCP, State: st, Reason: reason, TTL: r.ttl, Service: ServiceName(TCP, r.sport)})
+			if service == "" {
+				service = ServiceName(s.proto, r.sport)
+			}
+			s.emit(Result{Addr: r.src, Port: r.sport, Proto: s.proto, State: st, Reason: reason, TTL: r.ttl, Service: service})
 		}
 	}
+}
+
+// udpCookie finds which attempt of probe idx a reply to our port sport
+// answers (a UDP probe's source port is all that carries its identity in
+// a reply), and returns that attempt's cookie.
+func (s *rawScan) udpCookie(idx uint64, addr netip.Addr, port, sport uint16) (uint32, bool) {
+	for a := 0; a < udpMaxSends(s.cfg.retries()); a++ {
+		if s.sp.key.srcPort(idx, a) == sport {
+			return s.sp.key.cookie(addr, port, sport), true
+		}
+	}
+	return 0, false
 }
 
 // wait waits for the replies to a pass: until they have stopped coming
@@ -501,11 +747,7 @@ func (s *rawScan) receive(rx replySource) {
 // timeout.
 func (s *rawScan) wait(ctx context.Context) {
 	end := time.Now()
-	quiet := 10 * time.Millisecond
-	if f, r := s.firstSend.Load(), s.firstReply.Load(); f != 0 && r > f {
-		quiet = max(quiet, 4*time.Duration(r-f))
-	}
-	quiet = min(quiet, s.cfg.timeout())
+	quiet := s.quiet()
 	for ctx.Err() == nil {
 		now := time.Now()
 		// Replies the kernel queued that the receiver has not read yet
@@ -526,13 +768,20 @@ func (s *rawScan) wait(ctx context.Context) {
 	}
 }
 
-// emitUnanswered reports the probes never answered: filtered (SYN, ACK)
-// or open|filtered (FIN, NULL, Xmas), reason no-response.
-func (s *rawScan) emitUnanswered(from, total uint64) {
-	st := Filtered
-	if t := s.cfg.Type; t == FIN || t == NULL || t == Xmas {
-		st = OpenFiltered
+// quiet is the silence after which no more replies are expected: four
+// round trips, at least 10 ms, at most the timeout.
+func (s *rawScan) quiet() time.Duration {
+	q := 10 * time.Millisecond
+	if f, r := s.firstSend.Load(), s.firstReply.Load(); f != 0 && r > f {
+		q = max(q, 4*time.Duration(r-f))
 	}
+	return min(q, s.cfg.timeout())
+}
+
+// emitUnanswered reports the probes never answered: filtered (SYN, ACK)
+// or open|filtered (FIN, NULL, Xmas, UDP), reason no-response.
+func (s *rawScan) emitUnanswered(from, total uint64) {
+	st := s.silentState()
 	for j := from; j < total; j++ {
 		idx := s.sp.perm.At(s.cfg.Shard.position(j))
 		if !s.isAnswered(idx) {
@@ -540,7 +789,7 @@ func (s *rawScan) emitUnanswered(from, total uint64) {
 			if !s.cfg.All {
 				s.found.Add(1)
 			}
-			s.emit(Result{Addr: a, Port: p, Proto: TCP, State: st, Reason: "no-response", Service: ServiceName(TCP, p)})
+			s.emit(Result{Addr: a, Port: p, Proto: s.proto, State: st, Reason: "no-response", Service: ServiceName(s.proto, p)})
 		}
 	}
 }
@@ -555,11 +804,7 @@ func (s *rawScan) stats(probes uint64) Stats {
 		}
 	}
 	if un := probes - min(probes, st.Answered); un > 0 {
-		k := Filtered.String()
-		if t := s.cfg.Type; t == FIN || t == NULL || t == Xmas {
-			k = OpenFiltered.String()
-		}
-		st.ByState[k] += un
+		st.ByState[s.silentState().String()] += un
 	}
 	return st
 }

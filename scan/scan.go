@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"time"
 )
 
@@ -98,7 +99,11 @@ type Config struct {
 	// The wait ends sooner once replies have stopped arriving for a quiet
 	// period of four round trips (at least 10 ms).
 	Timeout time.Duration
-	// Senders is the number of sending threads of raw scans (zero: 2).
+	// FixedRate keeps the send rate at Rate: no adaptation to the answer
+	// ratio nor to a rate limit measured between passes (for
+	// experiments; scans under a rate limit then lose answers).
+	FixedRate bool
+	// Senders is the number of sending threads of raw scans (zero: 4).
 	Senders int
 	// Parallel bounds the connections of a connect scan in flight (zero:
 	// 512).
@@ -182,10 +187,6 @@ func (s Stats) Coverage() float64 {
 // Ethernet next hop (the host itself, loopback, tunnels): use Connect.
 var ErrNeedEthernet = errors.New("scan: raw scans need an Ethernet route to the target; use a connect scan")
 
-// ErrRawIPv6 is returned by raw scans of IPv6 targets, which sonde does
-// not build yet: use Connect.
-var ErrRawIPv6 = errors.New("scan: raw scans of IPv6 targets are not supported yet; use a connect scan")
-
 // Run scans ports of targets with cfg and calls emit with each result as
 // it arrives. It returns the counters, and ctx's error when cancelled
 // (the results so far have been emitted; Stats.Next says where to
@@ -211,7 +212,13 @@ func Run(ctx context.Context, targets *Targets, ports []uint16, cfg *Config, emi
 	case cfg.Type == Connect:
 		return runConnect(ctx, sp, cfg, emit)
 	case cfg.Type == UDPScan:
-		return runUDP(ctx, sp, cfg, emit)
+		st, err := runRaw(ctx, sp, cfg, emit)
+		if errors.Is(err, ErrNeedEthernet) || errors.Is(err, os.ErrPermission) {
+			// Without raw sockets or an Ethernet route, the kernel's
+			// UDP sockets do (slowly, a probe per socket).
+			return runUDPKernel(ctx, sp, cfg, emit)
+		}
+		return st, err
 	}
 	return Stats{}, fmt.Errorf("scan: scan type %d unknown", cfg.Type)
 }

@@ -112,7 +112,7 @@ Ctrl-C writes what was found and a file to --resume from.`,
 	fl.StringVarP(&f.il, "input", "i", "", "-iL FILE: read targets from FILE (- for standard input)")
 	fl.StringVar(&f.exclude, "exclude", "", "targets to leave out, comma-separated")
 	fl.StringVar(&f.excludeFile, "exclude-file", "", "file of targets to leave out")
-	fl.IntVar(&f.rate, "rate", 0, "initial probes per second (default 100000 raw, unbounded connect; UDP 100)")
+	fl.IntVar(&f.rate, "rate", 0, "initial probes per second (default 100000; connect scans: unbounded)")
 	fl.IntVar(&f.maxRate, "max-rate", 0, "highest probes per second the rate may adapt to (default 1000000)")
 	fl.IntVar(&f.retries, "retries", 6, "send an unanswered probe at most this many more times")
 	fl.Uint64Var(&f.seed, "seed", 0, "key of the random order and the probes' cookies (default: from the clock)")

@@ -156,12 +156,8 @@ func executeScan(ctx context.Context, e *env, f *scanFlags, p *scanPlan, resumed
 		cfg.Progress = prog.update
 		phase = name
 		st, err := scan.Run(ctx, p.targets, ports, &cfg, c.add)
-		if (errors.Is(err, scan.ErrNeedEthernet) || errors.Is(err, scan.ErrRawIPv6)) && typ == scan.SYN {
-			why := "no Ethernet route to the targets (the host itself?)"
-			if errors.Is(err, scan.ErrRawIPv6) {
-				why = "SYN scans of IPv6 are not built yet"
-			}
-			fmt.Fprintf(e.stderr, "sonde: %s: a connect scan instead\n", why)
+		if errors.Is(err, scan.ErrNeedEthernet) && typ == scan.SYN {
+			fmt.Fprintf(e.stderr, "sonde: no Ethernet route to the targets (the host itself?): a connect scan instead\n")
 			typ, cfg.Type = scan.Connect, scan.Connect
 			st, err = scan.Run(ctx, p.targets, ports, &cfg, c.add)
 		}
@@ -202,9 +198,6 @@ func executeScan(ctx context.Context, e *env, f *scanFlags, p *scanPlan, resumed
 	}
 	run("tcp", p.tcpType, p.tcp)
 	if p.udpScan {
-		if p.cfg.Rate == 0 {
-			p.cfg.Rate = 0
-		}
 		run("udp", scan.UDPScan, p.udp)
 	}
 	prog.done()
@@ -348,8 +341,23 @@ type hiddenPorts struct {
 func notShown(rows []scan.Result, phases []phaseStats, nports, hosts int, hidden string) []hiddenPorts {
 	var out []hiddenPorts
 	if hosts > 1 {
-		if rest := nports - len(rows); rest > 0 && hidden != "" {
-			out = append(out, hiddenPorts{uint64(rest), hidden, "tcp", hiddenReason(hidden, scan.SYN)})
+		if hidden == "" {
+			return out
+		}
+		for _, ph := range phases {
+			proto := "tcp"
+			if ph.typ == scan.UDPScan {
+				proto = "udp"
+			}
+			rest := len(ph.ports)
+			for _, r := range rows {
+				if r.Proto.String() == proto {
+					rest--
+				}
+			}
+			if rest > 0 {
+				out = append(out, hiddenPorts{uint64(rest), hidden, proto, hiddenReason(hidden, ph.typ)})
+			}
 		}
 		return out
 	}
@@ -561,8 +569,11 @@ func writeXML(w io.Writer, args []string, p *scanPlan, results []scan.Result, ph
 		}
 		if rest := nports - len(rows); rest > 0 {
 			reason := "resets"
-			if hidden == "filtered" || hidden == "open|filtered" {
+			switch {
+			case hidden == "filtered" || hidden == "open|filtered":
 				reason = "no-responses"
+			case len(phases) == 1 && phases[0].typ == scan.UDPScan:
+				reason = "port-unreaches"
 			}
 			fmt.Fprintf(w, "<extraports state=\"%s\" count=\"%d\">\n<extrareasons reason=\"%s\" count=\"%d\"/>\n</extraports>\n", xmlEsc(hidden), rest, reason, rest)
 		}

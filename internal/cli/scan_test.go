@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"sonde/lab"
 	"sonde/lab/labtest"
@@ -36,6 +37,16 @@ func linkTxPackets(t *testing.T, l *labtest.Lab) int {
 
 func TestScanBadInputSendsNothing(t *testing.T) {
 	l := labtest.New(t, "pair", lab.Options{NoServices: true})
+	// The kernel sends MLD reports of its own for a second or two after
+	// the link comes up: wait until the counter holds still.
+	for i, last, still := 0, -1, 0; i < 100 && still < 15; i++ {
+		if n := linkTxPackets(t, l); n == last {
+			still++
+		} else {
+			last, still = n, 0
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty")
 	os.WriteFile(empty, nil, 0o644)
@@ -224,6 +235,54 @@ func TestScanResume(t *testing.T) {
 	for _, p := range []string{"21", "22", "25", "80", "443", "3306", "8080"} {
 		if !regexp.MustCompile(`(?m)^` + p + `/tcp +open`).MatchString(r2.Stdout) {
 			t.Errorf("resumed scan lacks %s/tcp open:\n%s", p, r2.Stdout)
+		}
+	}
+}
+
+// TestScanOutputsIPv6UDP: a UDP scan and an IPv6 SYN scan, of an IPv4 and
+// an IPv6 target at once, write XML valid against nmap's DTD, grepable
+// lines and a table that name the same open ports and the closed ones'
+// reason.
+func TestScanOutputsIPv6UDP(t *testing.T) {
+	labtest.RequireCommand(t, "xmllint", "libxml2-utils")
+	l := labtest.New(t, "pair", lab.Options{})
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		open []string
+		not  string
+	}{
+		{[]string{"-sU", "-p", "53,123,1000-1003"}, []string{"53/udp", "123/udp"}, "Not shown: 4 closed udp ports (port-unreach)"},
+		{[]string{"-sS", "-p", "1-1000"}, []string{"21/tcp", "22/tcp", "25/tcp", "80/tcp", "443/tcp"}, "Not shown: 995 closed tcp ports (reset)"},
+	} {
+		base := filepath.Join(dir, tc.args[0])
+		args := append([]string{"scan", "-Pn", "--seed", "1", "-oA", base}, tc.args...)
+		r := l.Sonde("client", append(args, "198.18.0.2", "2001:2::2")...)
+		if r.Code != 0 {
+			t.Fatalf("%q: %d %s", args, r.Code, r.Stderr)
+		}
+		if out, err := exec.Command("xmllint", "--noout", "--dtdvalid", "/usr/share/nmap/nmap.dtd", base+".xml").CombinedOutput(); err != nil {
+			t.Errorf("%q: xmllint: %v\n%s", args, err, out)
+		}
+		xml, _ := os.ReadFile(base + ".xml")
+		gnmap, _ := os.ReadFile(base + ".gnmap")
+		if !strings.Contains(string(xml), `addr="2001:2::2" addrtype="ipv6"`) {
+			t.Errorf("%q: XML lacks the IPv6 host:\n%s", args, xml)
+		}
+		if n := strings.Count(r.Stdout, tc.not); n != 2 {
+			t.Errorf("%q: %d hosts say %q:\n%s", args, n, tc.not, r.Stdout)
+		}
+		for _, p := range tc.open {
+			port, proto, _ := strings.Cut(p, "/")
+			if n := len(regexp.MustCompile(`(?m)^`+p+` +open`).FindAllString(r.Stdout, -1)); n != 2 {
+				t.Errorf("%q: %d tables show %s open:\n%s", args, n, p, r.Stdout)
+			}
+			if n := strings.Count(string(gnmap), " "+port+"/open/"+proto+"//"); n != 2 {
+				t.Errorf("%q: %d grepable hosts show %s:\n%s", args, n, p, gnmap)
+			}
+			if n := strings.Count(string(xml), `<port protocol="`+proto+`" portid="`+port+`"><state state="open"`); n != 2 {
+				t.Errorf("%q: %d XML hosts show %s", args, n, p)
+			}
 		}
 	}
 }
