@@ -121,6 +121,11 @@ var normalisers = []struct {
 	{regexp.MustCompile(`\blab [0-9a-f]{6}\b`), "lab ID"},
 	{regexp.MustCompile(`\b([0-9a-f]{2}:){5}[0-9a-f]{2}\b`), "MAC"},
 	{regexp.MustCompile(`(?m)[ \t]+$`), ""},
+	// A scan's retries and estimated loss depend on the machine's load (a
+	// reply dropped by a busy ring is sent again); what was answered and
+	// the coverage are still compared.
+	{regexp.MustCompile(`\d+ sent \(\d+ retries\)`), "N sent (N retries)"},
+	{regexp.MustCompile(`estimated loss \d+\.\d+%`), "estimated loss L%"},
 }
 
 // sections keeps the lines of s that start a section ("== ") or show a
