@@ -91,6 +91,20 @@ func (c *collector) writeJSON(r scan.Result) {
 	}
 }
 
+// writeHost writes a host discovery's verdict as a JSON line ("type":
+// "host", state "up" or "down").
+func (c *collector) writeHost(h scan.Host) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	state := "down"
+	if h.Up {
+		state = "up"
+	}
+	b, _ := json.Marshal(jsonResult{Type: "host", Addr: h.Addr.String(), State: state, Reason: h.Reason})
+	c.json.Write(b)
+	c.json.WriteByte('\n')
+}
+
 func (c *collector) snapshot() []scan.Result {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -173,14 +187,20 @@ func executeScan(ctx context.Context, e *env, f *scanFlags, p *scanPlan, resumed
 		}
 		var up []string
 		for _, h := range hosts {
+			if c.json != nil {
+				c.writeHost(h)
+			}
 			if h.Up {
 				up = append(up, h.Addr.String())
-				if p.pingOnly {
+				if p.pingOnly && c.json == nil {
 					fmt.Fprintf(e.stdout, "sonde scan report for %s\nHost is up (%s).\n", h.Addr, h.Reason)
 				}
 			}
 		}
 		if p.pingOnly {
+			if c.json != nil {
+				return c.json.Flush()
+			}
 			fmt.Fprintf(e.stdout, "sonde done: %d IP addresses (%d hosts up) scanned in %.2fs\n", len(hosts), len(up), time.Since(start).Seconds())
 			return nil
 		}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -284,5 +285,33 @@ func TestScanOutputsIPv6UDP(t *testing.T) {
 				t.Errorf("%q: %d XML hosts show %s", args, n, p)
 			}
 		}
+	}
+}
+
+// TestScanHostsJSON: -sn --json prints one "host" line per target, and
+// nothing else.
+func TestScanHostsJSON(t *testing.T) {
+	l := labtest.New(t, "lan", lab.Options{Hosts: 3, NoServices: true})
+	r := l.Sonde("client", "scan", "-sn", "--json", "198.18.0.8-15")
+	if r.Code != 0 {
+		t.Fatalf("scan -sn --json: %d %s", r.Code, r.Stderr)
+	}
+	var up []string
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	for _, line := range lines {
+		var j jsonResult
+		if err := json.Unmarshal([]byte(line), &j); err != nil || j.Type != "host" {
+			t.Fatalf("line %q: %v, want a host line", line, err)
+		}
+		if j.State == "up" {
+			up = append(up, j.Addr+" "+j.Reason)
+		} else if j.State != "down" {
+			t.Errorf("line %q: state neither up nor down", line)
+		}
+	}
+	want := []string{"198.18.0.11 arp-response", "198.18.0.12 arp-response", "198.18.0.13 arp-response"}
+	slices.Sort(up)
+	if len(lines) != 8 || !slices.Equal(up, want) {
+		t.Errorf("%d lines, up %q; want 8 lines, up %q", len(lines), up, want)
 	}
 }
