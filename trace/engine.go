@@ -395,6 +395,46 @@ func (e *engine) handle(rc received) {
 		if e.dest == 0 || s.ttl < e.dest {
 			e.dest = s.ttl
 		}
+		e.nearer(s, r)
+	}
+}
+
+// nearer moves the destination's answer to a probe that had TTL to spare
+// to the hop the destination truly is: an ICMP error quotes the probe's
+// header with the TTL left on arrival, so a probe sent with TTL t that
+// arrived with k left crossed t-k routers, and the destination is hop
+// t-k+1. Its answers to that hop's own probes were lost or rate limited
+// (a destination limits its port unreachables as routers do); without
+// this, the trace would show that hop as stars and the destination one
+// or more hops too far. The answer fills a silent probe of that hop
+// (Probe.SentTTL tells it), unless a router answered at that hop, which
+// contradicts the quoted TTL (a box on the way that rewrites it).
+func (e *engine) nearer(s *slot, r *reply) {
+	if r.kind != kindUnreachable || r.ttl == 0 || r.from != e.flow.dst {
+		return
+	}
+	d := s.ttl - int(r.ttl) + 1
+	if d >= s.ttl || d < e.c.FirstTTL {
+		return
+	}
+	var free *slot
+	for _, o := range e.hops[d-e.c.FirstTTL] {
+		switch {
+		case o.answered && o.probe.Addr != e.flow.dst:
+			return
+		case o.answered:
+			// The destination answered there already: it is the end.
+		case free == nil:
+			free = o
+		}
+	}
+	if free != nil {
+		free.answered, free.live = true, nil
+		free.probe = s.probe
+		free.probe.SentTTL = s.ttl
+	}
+	if d < e.dest {
+		e.dest = d
 	}
 }
 

@@ -168,6 +168,11 @@ type Probe struct {
 	MPLS []MPLSLabel `json:",omitempty"`
 	// Retried says the first probe was silent and this is the second.
 	Retried bool `json:",omitempty"`
+	// SentTTL, when not 0, is the larger TTL this answer's probe was sent
+	// with: the destination's answers to this hop's own probes were lost
+	// or rate limited, and the TTL its error quoted (left on arrival)
+	// showed that the probe reached it after this hop's count of routers.
+	SentTTL int `json:",omitempty"`
 }
 
 // Answered reports whether the probe was answered.

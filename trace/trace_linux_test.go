@@ -225,3 +225,42 @@ func TestParisOnePathECMPBoth(t *testing.T) {
 		t.Errorf("the two paths do not differ at hop 2: %v", seconds)
 	}
 }
+
+// TestDestinationByQuotedTTL: a destination that never answers the probes
+// arriving with one TTL left (here an nftables rule drops them, as a rate
+// limit would drop their answers) is still found at its hop: the answer to
+// the next hop's probes quotes the TTL they had left, which places it.
+func TestDestinationByQuotedTTL(t *testing.T) {
+	labtest.RequireCommand(t, "nft", "nftables")
+	l := labtest.New(t, "chain", lab.Options{Routers: 3, NoServices: true, ICMPRateLimit: lab.NoRateLimit})
+	for _, args := range [][]string{
+		{"add", "table", "ip", "ttltest"},
+		{"add", "chain", "ip", "ttltest", "in", "{ type filter hook input priority 0; }"},
+		{"add", "rule", "ip", "ttltest", "in", "ip", "ttl", "1", "udp", "dport", "33434-33534", "drop"},
+	} {
+		if r := l.Command("far", "nft", args...); r.Code != 0 {
+			t.Fatalf("nft %q: %s", args, r.Stderr)
+		}
+	}
+	want := []string{"198.18.0.2", "198.18.1.2", "198.18.2.2", "198.18.200.1"}
+	res := run(t, l, l.Addr("far"), &trace.Config{Probes: 3, RetryPause: 50 * time.Millisecond})
+	if got := hopList(res); !slices.Equal(got, want) {
+		t.Fatalf("hops\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	last := res.Hops[len(res.Hops)-1]
+	if !res.Reached || !last.Final || last.TTL != 4 {
+		t.Errorf("last hop %+v, reached %v: want the destination final at TTL 4", last, res.Reached)
+	}
+	for _, p := range last.Probes {
+		if p.Answered() && p.SentTTL <= 4 {
+			t.Errorf("hop 4 probe %+v: an answer to a TTL-4 probe, which the rule drops; want one placed by its quoted TTL", p)
+		}
+	}
+	// Linux traceroute, which does not read the quoted TTL, shows the drop
+	// as stars and the destination a hop too far: the control that the
+	// rule bites.
+	r := l.Command("client", "traceroute", "-n", "-q", "1", "-w", "0.2", l.Addr("far").String())
+	if !strings.Contains(r.Stdout, " 4  *") || !strings.Contains(r.Stdout, " 5  198.18.200.1") {
+		t.Errorf("traceroute did not see the drop (the test proves nothing):\n%s", r.Stdout)
+	}
+}

@@ -510,6 +510,7 @@ type probeJSON struct {
 	Note    string            `json:"note,omitempty"`
 	MPLS    []trace.MPLSLabel `json:"mpls,omitempty"`
 	Retried bool              `json:"retried,omitempty"`
+	SentTTL int               `json:"sent_ttl,omitempty"` // an answer placed by the TTL it quoted (trace.Probe.SentTTL)
 	Info    map[string]string `json:"info,omitempty"`
 }
 
@@ -518,7 +519,7 @@ func hopsJSON(hops []trace.Hop) []hopJSON {
 	for _, h := range hops {
 		hj := hopJSON{TTL: h.TTL, Final: h.Final, Probes: []probeJSON{}}
 		for _, p := range h.Probes {
-			pj := probeJSON{Note: p.Note, MPLS: p.MPLS, Retried: p.Retried}
+			pj := probeJSON{Note: p.Note, MPLS: p.MPLS, Retried: p.Retried, SentTTL: p.SentTTL}
 			if p.Answered() {
 				a := p.Addr
 				ms := math.Round(float64(p.RTT)/float64(time.Microsecond)) / 1000
