@@ -6,9 +6,9 @@ package analyze
 // the packet updates, and the packet's direction in each. Rows are found by
 // index in their table, so the entries stay valid as tables grow.
 // Everything that can change from one packet to the next of a flow is still
-// computed per packet: TCP stream state, and the stream itself, which a SYN
-// may renew (those take the path of other packets; a renewal invalidates
-// the TCP entries made before it).
+// computed per packet: TCP stream state, and whether a SYN renews the
+// stream (then the entry is made again, and a renewal invalidates every TCP
+// entry made before it: the other direction's holds the old stream too).
 
 // flowKey is a packet's identity in the cache, directed: its Ethernet
 // source and destination, its IP source and destination, its ports, and
@@ -49,8 +49,7 @@ type flowCache struct {
 
 // cacheable reports whether a decoded packet may take the flow cache.
 func (c *flowCache) cacheable(fp *flowPacket) bool {
-	return !c.off && fp.nIP == 1 && fp.nL4 == 1 && fp.nEth <= 1 &&
-		!(fp.l4[0].kind == TCP && isSyn(&fp.l4[0]))
+	return !c.off && fp.nIP == 1 && fp.nL4 == 1 && fp.nEth <= 1
 }
 
 func keyOf(fp *flowPacket) flowKey {
@@ -78,7 +77,7 @@ func keyOf(fp *flowPacket) flowKey {
 
 // resolve finds or creates the rows a packet of the flow updates.
 func (a *Analyzer) resolve(fp *flowPacket) flowEntry {
-	e := flowEntry{reused: a.tcp.reused}
+	var e flowEntry
 	if fp.nEth == 1 {
 		e.eth = a.level(0, endpointKey{addr: fp.eth[0][0]}, endpointKey{addr: fp.eth[0][1]}, 0, fp)
 	} else {
@@ -99,6 +98,7 @@ func (a *Analyzer) resolve(fp *flowPacket) flowEntry {
 		e.stream = -1
 		e.l4 = a.level(4, r.src, r.dst, 0, fp)
 	}
+	e.reused = a.tcp.reused // after the lookup, which may renew the stream
 	return e
 }
 
@@ -134,7 +134,7 @@ func (a *Analyzer) accountCached(fp *flowPacket) int {
 		j = int32(len(c.entries))
 		c.index[key] = j
 		c.entries = append(c.entries, a.resolve(fp))
-	} else if r.kind == TCP && c.entries[j].reused != a.tcp.reused {
+	} else if r.kind == TCP && (c.entries[j].reused != a.tcp.reused || renews(&a.tcp, c.entries[j].stream, r)) {
 		c.entries[j] = a.resolve(fp)
 	}
 	e := &c.entries[j]
@@ -155,8 +155,12 @@ func (a *Analyzer) accountCached(fp *flowPacket) int {
 	}
 	a.count(3, &e.l4, fp)
 	stream := int(e.stream)
+	st := &a.tcp.rows[stream]
+	if isSyn(r) && !st.sawSyn {
+		st.sawSyn, st.synSeq = true, r.seq
+	}
 	if r.flags&(flagFIN|flagRST) != 0 {
-		a.tcp.rows[stream].sawFin = true
+		st.sawFin = true
 	}
 	if a.fol != nil && stream == a.fol.stream {
 		a.fol.add(r)
@@ -165,4 +169,14 @@ func (a *Analyzer) accountCached(fp *flowPacket) int {
 		a.app.tcpPayload(stream, e.fromA, r)
 	}
 	return stream
+}
+
+// renews reports whether a TCP packet of stream i starts a new stream on
+// the same addresses and ports, as tcpStreams.lookup decides.
+func renews(s *tcpStreams, i int32, fp *l4Rec) bool {
+	if !isSyn(fp) {
+		return false
+	}
+	st := &s.rows[i]
+	return st.sawSyn && st.synSeq != fp.seq && (st.sawFin || st.a == fp.src)
 }

@@ -283,12 +283,9 @@ func (s *tcpStreams) lookup(fp *l4Rec) int32 {
 		key.lo, key.hi = dst, src
 	}
 	i, ok := s.index[key]
-	if ok && isSyn(fp) {
-		st := &s.rows[i]
-		if st.sawSyn && st.synSeq != fp.seq && (st.sawFin || st.a == src) {
-			ok = false
-			s.reused++
-		}
+	if ok && renews(s, i, fp) {
+		ok = false
+		s.reused++
 	}
 	if !ok {
 		i = int32(len(s.rows))
