@@ -138,6 +138,7 @@ func New(cfg Config) *Analyzer {
 	// TCP stream numbers are needed by the TCP table, follow and HTTP.
 	a.tcp.init()
 	a.flows.index = make(map[flowKey]int32)
+	a.flows.index4 = make(map[flowKey4]int32)
 	if cfg.Hierarchy {
 		a.phs = newHierarchy()
 	}
