@@ -163,3 +163,32 @@ func TestFlowCacheSameResultsOnStreamReuse(t *testing.T) {
 		}
 	})
 }
+
+// FuzzFlowCache feeds a sequence of packets, each a length byte pair and its
+// bytes, to an Analyzer with the flow cache and one without.
+func FuzzFlowCache(f *testing.F) {
+	frame := func(b []byte) []byte { return append([]byte{byte(len(b) >> 8), byte(len(b))}, b...) }
+	var seed []byte
+	for i, fl := range []string{"S", "SA", "A", "PA", "F", "S", "A"} {
+		seed = append(seed, frame(tcpFrame(f, i%2, i%2 == 0, fl, uint32(i%3), []byte("x")))...)
+	}
+	// flow 0 again: a SYN with a new sequence number after its FIN renews
+	// the stream, and the other direction follows.
+	seed = append(seed, frame(tcpFrame(f, 0, true, "S", 7, nil))...)
+	seed = append(seed, frame(tcpFrame(f, 0, false, "A", 9, nil))...)
+	f.Add(seed)
+	f.Add(append(frame(dnsFrame(f, false)), frame(dnsFrame(f, true))...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var pkts [][]byte
+		for len(data) >= 2 {
+			n := min(int(data[0])<<8|int(data[1]), len(data)-2)
+			pkts = append(pkts, data[2:2+n])
+			data = data[2+n:]
+		}
+		compareFlowCache(t, func(add func([]byte, time.Time, int, layers.LinkType)) {
+			for i, p := range pkts {
+				add(p, time.Unix(int64(i%3), 0), len(p), layers.LinkTypeEthernet)
+			}
+		})
+	})
+}
