@@ -117,6 +117,7 @@ type Analyzer struct {
 	io    ioStats
 	fol   *follow
 	app   appStats
+	flows flowCache
 
 	// per-packet scratch
 	path []proto
@@ -136,6 +137,8 @@ func New(cfg Config) *Analyzer {
 	}
 	// TCP stream numbers are needed by the TCP table, follow and HTTP.
 	a.tcp.init()
+	a.flows.index = make(map[flowKey]int32)
+	a.flows.index4 = make(map[flowKey4]int32)
 	if cfg.Hierarchy {
 		a.phs = newHierarchy()
 	}
@@ -256,6 +259,9 @@ func tcpFlags(t *layers.TCP) uint8 {
 // application summaries. It returns the TCP stream of the innermost
 // transport header, or -1.
 func (a *Analyzer) account(fp *flowPacket) int {
+	if a.flows.cacheable(fp) {
+		return a.accountCached(fp)
+	}
 	lastStream := -1
 	for _, e := range fp.eth[:fp.nEth] {
 		a.update(0, endpointKey{addr: e[0]}, endpointKey{addr: e[1]}, 0, fp)

@@ -53,6 +53,13 @@ func newTable(k Kind) *table {
 }
 
 func (t *table) add(src, dst endpointKey, stream uint32, fp *flowPacket) {
+	i, ab := t.lookup(src, dst, stream, fp.rel)
+	t.rows[i].count(ab, fp.rel, fp.length)
+}
+
+// lookup returns the row of the conversation between src and dst (created
+// at rel if new) and whether src is its A side.
+func (t *table) lookup(src, dst endpointKey, stream uint32, rel time.Duration) (int32, bool) {
 	key := convKey{lo: src, hi: dst, stream: stream}
 	if dst.less(src) {
 		key.lo, key.hi = dst, src
@@ -61,21 +68,51 @@ func (t *table) add(src, dst endpointKey, stream uint32, fp *flowPacket) {
 	if !ok {
 		i = int32(len(t.rows))
 		t.index[key] = i
-		t.rows = append(t.rows, convRec{a: src, b: dst, stream: stream, start: fp.rel, stop: fp.rel})
+		t.rows = append(t.rows, convRec{a: src, b: dst, stream: stream, start: rel, stop: rel})
 	}
 	r := &t.rows[i]
-	if fp.rel > r.stop {
-		r.stop = fp.rel
-	} else if fp.rel < r.start {
-		r.start = fp.rel
+	return i, src == r.a && dst == r.b
+}
+
+// count adds a packet of length bytes at rel, from A to B when ab.
+func (r *convRec) count(ab bool, rel time.Duration, length uint64) {
+	if rel > r.stop {
+		r.stop = rel
+	} else if rel < r.start {
+		r.start = rel
 	}
-	if src == r.a && dst == r.b {
+	if ab {
 		r.framesAB++
-		r.bytesAB += fp.length
+		r.bytesAB += length
 	} else {
 		r.framesBA++
-		r.bytesBA += fp.length
+		r.bytesBA += length
 	}
+}
+
+// byFrames returns the indices of n rows ordered by frames, most first, ties
+// in index order: the order of a stable sort, got by sorting small pairs
+// rather than whole rows.
+func byFrames(n int, frames func(i int) uint64) []int32 {
+	type pair struct {
+		frames uint64
+		i      int32
+	}
+	ps := make([]pair, n)
+	for i := range ps {
+		ps[i] = pair{frames(i), int32(i)}
+	}
+	slices.SortFunc(ps, func(x, y pair) int {
+		if c := cmp.Compare(y.frames, x.frames); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.i, y.i)
+	})
+	order := make([]int32, n)
+	for j, p := range ps {
+		order[j] = p.i
+	}
+	return order
 }
 
 // Conversations returns the table of kind k, sorted as tshark prints it:
@@ -86,8 +123,10 @@ func (a *Analyzer) Conversations(k Kind) []Conversation {
 	if t == nil {
 		return nil
 	}
+	order := byFrames(len(t.rows), func(i int) uint64 { return t.rows[i].framesAB + t.rows[i].framesBA })
 	out := make([]Conversation, len(t.rows))
-	for i, r := range t.rows {
+	for j, i := range order {
+		r := &t.rows[i]
 		c := Conversation{
 			Kind: k, A: r.a.addr.address(), B: r.b.addr.address(), Stream: -1,
 			FramesAB: r.framesAB, BytesAB: r.bytesAB, FramesBA: r.framesBA, BytesBA: r.bytesBA,
@@ -99,9 +138,8 @@ func (a *Analyzer) Conversations(k Kind) []Conversation {
 		if k == TCP {
 			c.Stream = int(r.stream) - 1
 		}
-		out[i] = c
+		out[j] = c
 	}
-	slices.SortStableFunc(out, func(x, y Conversation) int { return cmp.Compare(y.Frames(), x.Frames()) })
 	return out
 }
 
@@ -146,23 +184,30 @@ func newEpTable(k Kind) *epTable {
 	return &epTable{kind: k, index: make(map[endpointKey]int32)}
 }
 
-func (t *epTable) row(k endpointKey) *epRec {
+// row returns the index of k's row, created if new.
+func (t *epTable) row(k endpointKey) int32 {
 	i, ok := t.index[k]
 	if !ok {
 		i = int32(len(t.rows))
 		t.index[k] = i
 		t.rows = append(t.rows, epRec{key: k})
 	}
-	return &t.rows[i]
+	return i
 }
 
 func (t *epTable) add(src, dst endpointKey, length uint64) {
-	s := t.row(src)
-	s.txFrames++
-	s.txBytes += length
-	d := t.row(dst)
-	d.rxFrames++
-	d.rxBytes += length
+	t.rows[t.row(src)].sent(length)
+	t.rows[t.row(dst)].received(length)
+}
+
+func (r *epRec) sent(length uint64) {
+	r.txFrames++
+	r.txBytes += length
+}
+
+func (r *epRec) received(length uint64) {
+	r.rxFrames++
+	r.rxBytes += length
 }
 
 // Endpoints returns the endpoint table of kind k, sorted by frames, most
@@ -172,8 +217,10 @@ func (a *Analyzer) Endpoints(k Kind) []Endpoint {
 	if t == nil {
 		return nil
 	}
+	order := byFrames(len(t.rows), func(i int) uint64 { return t.rows[i].txFrames + t.rows[i].rxFrames })
 	out := make([]Endpoint, len(t.rows))
-	for i, r := range t.rows {
+	for j, i := range order {
+		r := &t.rows[i]
 		e := Endpoint{Kind: k, Addr: r.key.addr.address(), TxFrames: r.txFrames, TxBytes: r.txBytes, RxFrames: r.rxFrames, RxBytes: r.rxBytes}
 		if k == TCP || k == UDP {
 			e.Port = r.key.port
@@ -181,9 +228,8 @@ func (a *Analyzer) Endpoints(k Kind) []Endpoint {
 		if a.cfg.Locator != nil && e.Addr.IP.IsValid() {
 			e.Country, e.ASN = a.cfg.Locator.Locate(e.Addr.IP)
 		}
-		out[i] = e
+		out[j] = e
 	}
-	slices.SortStableFunc(out, func(x, y Endpoint) int { return cmp.Compare(y.Frames(), x.Frames()) })
 	return out
 }
 
@@ -193,6 +239,9 @@ func (a *Analyzer) Endpoints(k Kind) []Endpoint {
 type tcpStreams struct {
 	index map[convKey]int32 // stream field unused
 	rows  []tcpState
+	// reused counts the streams that took over the addresses and ports of
+	// an earlier one: a flow cache entry made before holds a stale number.
+	reused uint32
 }
 
 type tcpState struct {
@@ -207,33 +256,41 @@ func (s *tcpStreams) init() { s.index = make(map[convKey]int32) }
 // Streams returns how many TCP streams were seen.
 func (a *Analyzer) Streams() int { return len(a.tcp.rows) }
 
+// isSyn reports whether a TCP packet is a SYN without ACK, which may start
+// a new stream on the addresses and ports of an earlier one.
+func isSyn(fp *l4Rec) bool { return fp.flags&(flagSYN|flagACK) == flagSYN }
+
 // stream returns the stream number of a TCP packet and whether it goes from
 // the stream's first sender.
 func (s *tcpStreams) stream(fp *l4Rec) (int, bool) {
+	i := s.lookup(fp)
+	st := &s.rows[i]
+	if isSyn(fp) && !st.sawSyn {
+		st.sawSyn, st.synSeq = true, fp.seq
+	}
+	if fp.flags&(flagFIN|flagRST) != 0 {
+		st.sawFin = true
+	}
+	return int(i), st.a == fp.src
+}
+
+// lookup returns the stream of a TCP packet, a new one when the packet
+// starts one, without accounting the packet's flags.
+func (s *tcpStreams) lookup(fp *l4Rec) int32 {
 	src, dst := fp.src, fp.dst
 	key := convKey{lo: src, hi: dst}
 	if dst.less(src) {
 		key.lo, key.hi = dst, src
 	}
-	syn := fp.flags&(flagSYN|flagACK) == flagSYN
 	i, ok := s.index[key]
-	if ok && syn {
-		st := &s.rows[i]
-		if st.sawSyn && st.synSeq != fp.seq && (st.sawFin || st.a == src) {
-			ok = false
-		}
+	if ok && renews(s, i, fp) {
+		ok = false
+		s.reused++
 	}
 	if !ok {
 		i = int32(len(s.rows))
 		s.index[key] = i
 		s.rows = append(s.rows, tcpState{a: src})
 	}
-	st := &s.rows[i]
-	if syn && !st.sawSyn {
-		st.sawSyn, st.synSeq = true, fp.seq
-	}
-	if fp.flags&(flagFIN|flagRST) != 0 {
-		st.sawFin = true
-	}
-	return int(i), st.a == src
+	return i
 }
