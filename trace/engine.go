@@ -578,9 +578,9 @@ func (e *engine) planRetries(now time.Time) []retry {
 			case !suspect:
 			case s.ttl > e.router:
 				shared++
-				at = later(now, t0.Add(time.Duration(shared)*e.c.RetryPause))
+				at = later(now, t0.Add(time.Duration(shared)*e.c.RetryPause+tokenSlack))
 			default:
-				at = later(now, e.sentAt[s.ttl-e.c.FirstTTL].Add(time.Duration(k+1)*e.c.RetryPause))
+				at = later(now, e.sentAt[s.ttl-e.c.FirstTTL].Add(time.Duration(k+1)*e.c.RetryPause+tokenSlack))
 			}
 			out = append(out, retry{s: s, at: at})
 		}
@@ -588,6 +588,12 @@ func (e *engine) planRetries(now time.Time) []retry {
 	slices.SortStableFunc(out, func(a, b retry) int { return a.at.Compare(b.at) })
 	return out
 }
+
+// tokenSlack is added to a paced retry's wait: the kernel counts an ICMP
+// bucket's refill in jiffies (up to 10 ms each) from when it handled the
+// probe, a little after we sent it, so a retry sent exactly RetryPause
+// later can find its token a jiffy short and be dropped again.
+const tokenSlack = 20 * time.Millisecond
 
 func later(a, b time.Time) time.Time {
 	if b.After(a) {
