@@ -173,15 +173,11 @@ func (a *Analyzer) accountCached(fp *flowPacket) int {
 	c := &a.flows
 	r := &fp.l4[0]
 	j, ok := c.entry(fp)
-	if !ok {
-		c.entries[j] = a.resolve(fp)
-	} else if r.kind == TCP && (c.entries[j].reused != a.tcp.reused || renews(&a.tcp, c.entries[j].stream, r)) {
+	if !ok || r.kind == TCP && (c.entries[j].reused != a.tcp.reused || renews(&a.tcp, c.entries[j].stream, r)) {
 		c.entries[j] = a.resolve(fp)
 	}
 	e := &c.entries[j]
-	if e.eth.conv >= 0 || e.eth.src >= 0 {
-		a.count(0, &e.eth, fp)
-	}
+	a.count(0, &e.eth, fp)
 	if fp.ip[0].kind == IPv6 {
 		a.count(2, &e.ip, fp)
 	} else {
@@ -196,13 +192,7 @@ func (a *Analyzer) accountCached(fp *flowPacket) int {
 	}
 	a.count(3, &e.l4, fp)
 	stream := int(e.stream)
-	st := &a.tcp.rows[stream]
-	if isSyn(r) && !st.sawSyn {
-		st.sawSyn, st.synSeq = true, r.seq
-	}
-	if r.flags&(flagFIN|flagRST) != 0 {
-		st.sawFin = true
-	}
+	a.tcp.rows[stream].note(r)
 	if a.fol != nil && stream == a.fol.stream {
 		a.fol.add(r)
 	}

@@ -31,17 +31,16 @@ type ioStats struct {
 	frames   []uint64
 	bytes    []uint64
 	// per innermost protocol, when Config.IOProtocols: indexed by proto
-	byProto bool
 	pframes [][]uint64
 	pbytes  [][]uint64
 }
 
 func (s *ioStats) init(cfg Config) {
-	s.interval, s.limit, s.byProto = cfg.Interval, cfg.IOLimit, cfg.IOProtocols
+	s.interval, s.limit = cfg.Interval, cfg.IOLimit
 	if s.limit > 0 && s.interval <= 0 {
 		s.interval = defaultFirstInterval
 	}
-	if s.byProto && s.interval > 0 {
+	if cfg.IOProtocols && s.interval > 0 {
 		s.pframes = make([][]uint64, len(protoNames))
 		s.pbytes = make([][]uint64, len(protoNames))
 	}

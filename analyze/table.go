@@ -251,6 +251,16 @@ type tcpState struct {
 	sawFin bool
 }
 
+// note records what a packet of the stream says of its start and end.
+func (st *tcpState) note(fp *l4Rec) {
+	if isSyn(fp) && !st.sawSyn {
+		st.sawSyn, st.synSeq = true, fp.seq
+	}
+	if fp.flags&(flagFIN|flagRST) != 0 {
+		st.sawFin = true
+	}
+}
+
 func (s *tcpStreams) init() { s.index = make(map[convKey]int32) }
 
 // Streams returns how many TCP streams were seen.
@@ -265,12 +275,7 @@ func isSyn(fp *l4Rec) bool { return fp.flags&(flagSYN|flagACK) == flagSYN }
 func (s *tcpStreams) stream(fp *l4Rec) (int, bool) {
 	i := s.lookup(fp)
 	st := &s.rows[i]
-	if isSyn(fp) && !st.sawSyn {
-		st.sawSyn, st.synSeq = true, fp.seq
-	}
-	if fp.flags&(flagFIN|flagRST) != 0 {
-		st.sawFin = true
-	}
+	st.note(fp)
 	return int(i), st.a == fp.src
 }
 

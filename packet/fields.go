@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -48,7 +49,7 @@ type halfFlow struct {
 func NewFields(names []string) (*Fields, error) {
 	f := &Fields{names: names, base: map[halfFlow]uint32{}}
 	for _, n := range names {
-		fn, ok := fieldTable[n]
+		fn, ok := fieldTable()[n]
 		if !ok {
 			return nil, fmt.Errorf("packet: unknown field %q (known: %s)", n, strings.Join(FieldNames(), ", "))
 		}
@@ -59,8 +60,8 @@ func NewFields(names []string) (*Fields, error) {
 
 // FieldNames lists the fields NewFields knows, sorted.
 func FieldNames() []string {
-	out := make([]string, 0, len(fieldTable))
-	for n := range fieldTable {
+	out := make([]string, 0, len(fieldTable()))
+	for n := range fieldTable() {
 		out = append(out, n)
 	}
 	sort.Strings(out)
@@ -125,9 +126,8 @@ func field(has func(*Decoder) bool, app func(b []byte, d *Decoder) []byte) field
 	}
 }
 
-var fieldTable map[string]fieldFunc
-
-func init() {
+// fieldTable maps each field name to its extractor, built on first use.
+var fieldTable = sync.OnceValue(func() map[string]fieldFunc {
 	ip := func(d *Decoder) bool { return d.Has(layers.LayerTypeIPv4) }
 	ip6 := func(d *Decoder) bool { return d.Has(layers.LayerTypeIPv6) }
 	tcp := func(d *Decoder) bool { return d.Has(layers.LayerTypeTCP) }
@@ -161,7 +161,7 @@ func init() {
 			return b
 		}
 	}
-	fieldTable = map[string]fieldFunc{
+	return map[string]fieldFunc{
 		"frame.number": func(b []byte, _ *Decoder, fi *FrameInfo, _ *Fields) []byte { return appendUint(b, fi.Number) },
 		"frame.len":    func(b []byte, _ *Decoder, fi *FrameInfo, _ *Fields) []byte { return appendUint(b, uint64(fi.Length)) },
 		"frame.cap_len": func(b []byte, _ *Decoder, fi *FrameInfo, _ *Fields) []byte {
@@ -281,7 +281,7 @@ func init() {
 			return appendRRs(b, &d.DNS, layers.DNSTypeAAAA)
 		}),
 	}
-}
+})
 
 func appendRRs(b []byte, m *layers.DNS, t layers.DNSType) []byte {
 	n := 0

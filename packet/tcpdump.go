@@ -549,18 +549,13 @@ func isHTTPStart(p []byte) bool {
 // Memory grows with connections, not packets. Set a Decoder's Seqs to use
 // it; it is not safe for concurrent use.
 type TCPSeqs struct {
-	m map[seqKey]seqBase
-}
-
-type seqKey struct {
-	src, dst     netip.Addr
-	sport, dport uint16
+	m map[halfFlow]seqBase // keyed in the canonical direction
 }
 
 type seqBase struct{ seq, ack uint32 }
 
 // NewTCPSeqs returns an empty TCPSeqs.
-func NewTCPSeqs() *TCPSeqs { return &TCPSeqs{m: map[seqKey]seqBase{}} }
+func NewTCPSeqs() *TCPSeqs { return &TCPSeqs{m: map[halfFlow]seqBase{}} }
 
 // relative returns seq and ack as tcpdump prints them for a packet with
 // ACK set, learning the connection's bases as tcpdump does (print-tcp.c):
@@ -570,9 +565,9 @@ func (s *TCPSeqs) relative(src, dst []byte, sport, dport uint16, seq, ack uint32
 	a, _ := netip.AddrFromSlice(src)
 	z, _ := netip.AddrFromSlice(dst)
 	rev := a.Compare(z) > 0 || a == z && sport > dport
-	k := seqKey{a, z, sport, dport}
+	k := halfFlow{a, z, sport, dport}
 	if rev {
-		k = seqKey{z, a, dport, sport}
+		k = halfFlow{z, a, dport, sport}
 	}
 	base, ok := s.m[k]
 	if !ok || syn {

@@ -80,6 +80,21 @@ func (h Hop) Addr() (netip.Addr, bool) {
 	return best, n > 0
 }
 
+// answer returns the hop's address (as Addr) and what its probe's Info
+// says of it.
+func (h Hop) answer() (netip.Addr, map[string]string, bool) {
+	addr, ok := h.Addr()
+	if !ok {
+		return addr, nil, false
+	}
+	for _, p := range h.Probes {
+		if p.Addr == addr {
+			return addr, p.Info, true
+		}
+	}
+	return addr, nil, true
+}
+
 // Limits on what the readers accept, so that a hostile file cannot make a
 // report grow without bound.
 const (

@@ -198,10 +198,8 @@ func (r *Report) build() *page {
 	})
 	for i, e := range eps[:min(top, len(eps))] {
 		row := endpointRow{Addr: e.Addr.String(), Frames: e.Frames(), Bytes: e.Bytes(), TxFrames: e.TxFrames, TxBytes: e.TxBytes, RxFrames: e.RxFrames, RxBytes: e.RxBytes}
-		if i < len(places) {
-			pl := places[i]
-			row.Country, row.CountryName, row.Flag, row.City, row.ASN = pl.Country, pl.CountryName, flag(pl.Country), pl.City, pl.ASN
-		}
+		pl := places[i]
+		row.Country, row.CountryName, row.Flag, row.City, row.ASN = pl.Country, pl.CountryName, flag(pl.Country), pl.City, pl.ASN
 		p.Endpoints = append(p.Endpoints, row)
 	}
 	p.EndpointsMore = len(all) - len(p.Endpoints)
@@ -377,14 +375,7 @@ func (r *Report) traceRows(t *Trace) *traceView {
 			row.LossSort = 100 * lost / len(h.Probes)
 			row.Loss = strconv.Itoa(row.LossSort) + "%"
 		}
-		if addr, ok := h.Addr(); ok {
-			var info map[string]string
-			for _, pr := range h.Probes {
-				if pr.Addr == addr {
-					info = pr.Info
-					break
-				}
-			}
+		if addr, info, ok := h.answer(); ok {
 			row.Addr, row.Name = addr.String(), info["name"]
 			pl := r.locate(addr, info)
 			row.Country, row.CountryName, row.Flag, row.City, row.ASN = pl.Country, pl.CountryName, flag(pl.Country), pl.City, pl.ASN
@@ -396,6 +387,10 @@ func (r *Report) traceRows(t *Trace) *traceView {
 
 // scanHosts groups the scan's results by host: the ports in an
 // interesting state listed, the closed and filtered ones counted.
+// hiddenStates are the port states a host's table counts instead of
+// listing, in the order its summary names them (as nmap's "Not shown").
+var hiddenStates = [...]string{"closed", "filtered", "unfiltered", "closed|filtered"}
+
 func (r *Report) scanHosts(res []ScanResult) []hostView {
 	type acc struct {
 		v      hostView
@@ -417,8 +412,7 @@ func (r *Report) scanHosts(res []ScanResult) []hostView {
 			h.v.State = s.State
 			continue
 		}
-		switch s.State {
-		case "closed", "filtered", "unfiltered", "closed|filtered":
+		if slices.Contains(hiddenStates[:], s.State) {
 			h.hidden[s.State]++
 			continue
 		}
@@ -440,7 +434,7 @@ func (r *Report) scanHosts(res []ScanResult) []hostView {
 			return cmp.Compare(a.Port, b.Port)
 		})
 		var parts []string
-		for _, st := range []string{"closed", "filtered", "unfiltered", "closed|filtered"} {
+		for _, st := range hiddenStates {
 			if n := h.hidden[st]; n > 0 {
 				parts = append(parts, fmt.Sprintf("%d %s", n, st))
 			}

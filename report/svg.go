@@ -126,16 +126,9 @@ func (r *Report) tracePath(m *mapView, t *Trace) {
 		}
 	}
 	for _, h := range t.Hops {
-		addr, ok := h.Addr()
+		addr, info, ok := h.answer()
 		if !ok {
 			continue
-		}
-		var info map[string]string
-		for _, p := range h.Probes {
-			if p.Addr == addr {
-				info = p.Info
-				break
-			}
 		}
 		pl := r.locate(addr, info)
 		if !pl.Located {

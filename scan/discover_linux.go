@@ -52,7 +52,7 @@ func splitOnLink(ctx context.Context, targets *Targets) (map[netip.Addr]string, 
 			if a.Is6() {
 				reason = "nd-response"
 			}
-			if errors.Is(err, route.ErrNoAnswer) || err != nil {
+			if err != nil {
 				reason = ""
 			}
 			mu.Lock()

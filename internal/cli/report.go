@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"sonde/capfile"
 	"sonde/geo"
 	htmlreport "sonde/report"
 )
@@ -120,19 +119,11 @@ func runHTMLReport(ctx context.Context, e *env, f *reportFlags, name string) err
 			cfg.Geo = geo.NewEnricher(dbs...)
 		}
 	}
-	var in io.Reader = e.stdin
-	if name != "-" {
-		file, err := os.Open(name)
-		if err != nil {
-			return asUsage(err)
-		}
-		defer file.Close()
-		in = file
-	}
-	r, err := capfile.NewReader(in)
+	r, closeIn, err := openCapture(e, name)
 	if err != nil {
-		return usagef("%s: %v", name, err)
+		return err
 	}
+	defer closeIn()
 	out := f.out
 	if out == "" {
 		out = reportOutput(name)
