@@ -234,6 +234,19 @@ func (c *ProtoConn) ReadFrom(buf []byte) (int, IPInfo, error) {
 	return n, info, nil
 }
 
+// Taken returns how many packets ReadFrom has taken from the socket and
+// whether the kernel holds more, observed at one instant: every packet that
+// reached the socket before the call is counted or still queued. A reader
+// that hands packets on to another goroutine can compare the count with
+// what it has handed on to tell the other it has caught up.
+func (c *ProtoConn) Taken() (taken uint64, queued bool, err error) {
+	taken, queued, err = c.s.queued()
+	if err != nil {
+		err = fmt.Errorf("rawsock: SIOCINQ: %w", err)
+	}
+	return taken, queued, err
+}
+
 // Family returns the connection's IP family.
 func (c *ProtoConn) Family() Family { return c.family }
 

@@ -173,3 +173,61 @@ func TestProtoConnFilter(t *testing.T) {
 		t.Errorf("read %x from %s, want a port unreachable from %s", buf[:n], info.Src, dst)
 	}
 }
+
+// TestProtoConnTaken: Taken counts the packets read and sees those still
+// in the kernel's queue.
+func TestProtoConnTaken(t *testing.T) {
+	l := labtest.New(t, "pair", lab.Options{NoServices: true})
+	var (
+		send *rawsock.IPConn
+		recv *rawsock.ProtoConn
+		err  error
+	)
+	l.Do("client", func() {
+		if send, err = rawsock.OpenIP(nil); err != nil {
+			return
+		}
+		recv, err = rawsock.ListenIP(rawsock.IPv4, 1, nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer send.Close()
+	defer recv.Close()
+
+	check := func(wantTaken uint64, wantQueued bool) {
+		t.Helper()
+		taken, queued, err := recv.Taken()
+		if err != nil || taken != wantTaken || queued != wantQueued {
+			t.Fatalf("Taken() = %d, %v, %v; want %d, %v", taken, queued, err, wantTaken, wantQueued)
+		}
+	}
+	check(0, false)
+	read := uint64(0)
+	for seq := uint16(1); seq <= 2; seq++ {
+		if err := send.WriteTo(echoRequest(t, l.Addr("client"), l.Addr("target"), 7, seq), l.Addr("target")); err != nil {
+			t.Fatal(err)
+		}
+		for end := time.Now().Add(2 * time.Second); ; time.Sleep(time.Millisecond) {
+			if _, queued, _ := recv.Taken(); queued {
+				break
+			}
+			if time.Now().After(end) {
+				t.Fatalf("echo reply %d: never queued", seq)
+			}
+		}
+		check(read, true)
+		recv.SetReadDeadline(time.Now().Add(2 * time.Second))
+		buf := make([]byte, 1500)
+		n, _, err := recv.ReadFrom(buf)
+		if err != nil || !isEchoReply(rawsock.IPv4, buf[:n], 7, seq) {
+			t.Fatalf("read %d: %v, not the echo reply", seq, err)
+		}
+		read++
+		check(read, false)
+	}
+	recv.Close()
+	if _, _, err := recv.Taken(); err == nil {
+		t.Error("Taken on a closed socket: no error")
+	}
+}

@@ -81,6 +81,9 @@ func ListenIP(f Family, proto int, cfg *IPConfig) (*ProtoConn, error) { return n
 // ReadFrom returns an error.
 func (c *ProtoConn) ReadFrom(buf []byte) (int, IPInfo, error) { return 0, IPInfo{}, errUnsupported }
 
+// Taken returns an error.
+func (c *ProtoConn) Taken() (uint64, bool, error) { return 0, false, errUnsupported }
+
 // Family returns 0.
 func (c *ProtoConn) Family() Family { return 0 }
 

@@ -32,6 +32,11 @@ type sock struct {
 	r      recvState
 	readFn func(fd uintptr) bool
 
+	// tmu makes a read and its count one step, which queued observes
+	// whole (see ProtoConn.Taken).
+	tmu   sync.Mutex
+	taken uint64
+
 	wmu     sync.Mutex // one writer at a time
 	w       sendState
 	writeFn func(fd uintptr) bool
@@ -80,6 +85,8 @@ func (s *sock) doRecv(fd uintptr) bool {
 	r.msg.Namelen = unix.SizeofSockaddrAny
 	r.msg.SetControllen(len(r.oob))
 	r.msg.Flags = 0
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
 	for {
 		n, _, e := unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&r.msg)), 0)
 		switch e {
@@ -87,10 +94,26 @@ func (s *sock) doRecv(fd uintptr) bool {
 			continue
 		case unix.EAGAIN:
 			return false
+		case 0:
+			s.taken++
 		}
 		r.n, r.err = int(n), e
 		return true
 	}
+}
+
+// queued returns how many packets reads have taken and whether the kernel
+// holds more, at one instant: no read is half counted.
+func (s *sock) queued() (taken uint64, more bool, err error) {
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
+	var next int
+	err = s.control(func(fd int) error {
+		var err error
+		next, err = unix.IoctlGetInt(fd, unix.SIOCINQ)
+		return err
+	})
+	return s.taken, next > 0, err
 }
 
 func (s *sock) doSend(fd uintptr) bool {

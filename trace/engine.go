@@ -19,6 +19,9 @@ type received struct {
 type transport interface {
 	send(pkt []byte, dst netip.Addr) error
 	start(out chan<- received)
+	// caughtUp reports whether every reply that reached the host before
+	// the call has been sent to out (or discarded).
+	caughtUp() bool
 	stop()
 	close() error
 }
@@ -130,7 +133,7 @@ func (e *engine) loop(ctx context.Context, in <-chan received) error {
 	}
 	for {
 		now := time.Now()
-		e.expire(now)
+		e.expire(now, in)
 		// Send what may be sent.
 		if !phase2 {
 			blocked := false
@@ -294,8 +297,14 @@ func (e *engine) nextDeadline(now time.Time) time.Time {
 }
 
 // expire gives up the attempts past their deadline, and those beyond the
-// destination.
-func (e *engine) expire(now time.Time) {
+// destination. An attempt is given up only once every reply that reached
+// the host by now has been handled: an answer that came in time is not
+// lost because the reader was slow to pass it on (a deadline can be a
+// millisecond, and a loaded host can hold a goroutine longer).
+func (e *engine) expire(now time.Time, in <-chan received) {
+	if e.due(now) {
+		e.catchUp(in)
+	}
 	e.flying = slices.DeleteFunc(e.flying, func(a *attempt) bool {
 		if a.s.distance && e.dest != 0 {
 			return true
@@ -313,6 +322,30 @@ func (e *engine) expire(now time.Time) {
 		}
 		return false
 	})
+}
+
+// due reports whether an attempt in flight is past its deadline.
+func (e *engine) due(now time.Time) bool {
+	for _, a := range e.flying {
+		if !a.s.answered && a.s.live == a && !now.Before(e.deadline(a)) {
+			return true
+		}
+	}
+	return false
+}
+
+// catchUpLimit bounds how long catchUp waits for the readers.
+const catchUpLimit = 250 * time.Millisecond
+
+// catchUp handles every reply that reached the host before the call,
+// waiting (up to catchUpLimit) for the readers to pass them on.
+func (e *engine) catchUp(in <-chan received) {
+	limit := time.Now().Add(catchUpLimit)
+	for !e.t.caughtUp() && time.Now().Before(limit) {
+		e.drain(in)
+		time.Sleep(50 * time.Microsecond)
+	}
+	e.drain(in)
 }
 
 // handle matches a reply to the attempt it answers.
@@ -511,7 +544,8 @@ type retry struct {
 // planRetries schedules a second probe for each silent one, up to the
 // destination (or one hop past the last that answered). When routers show
 // rate limiting — a hop answering some probes and not others, or several
-// silent hops — the retries are paced RetryPause apart from the last probe
+// silent hops, or the destination's hop silent after it answered the
+// distance probe — the retries are paced RetryPause apart from the last probe
 // the router got, so each finds a token in its ICMP bucket: per hop up to
 // the last router that answered, and in one sequence for the hops past it,
 // which may all be one host (the destination, rate limiting its
@@ -549,7 +583,9 @@ func (e *engine) planRetries(now time.Time) []retry {
 		if len(sl.slots) == 0 {
 			continue
 		}
-		sl.partial = len(sl.slots) < len(h)
+		// The destination answering the distance probe and none of its
+		// own hop's is as much a sign as a hop answering some probes.
+		sl.partial = len(sl.slots) < len(h) || e.c.FirstTTL+i == e.hint
 		if sl.partial {
 			suspect = true
 		} else {

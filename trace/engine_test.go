@@ -23,6 +23,9 @@ type fakeNet struct {
 	delay   func(ttl int) time.Duration
 	burst   int           // 0: no rate limit
 	refill  time.Duration // one token per refill
+	// lag, when set, is how long reply n (from 0) waits, once arrived,
+	// before it is sent to out: a reader goroutine slow to pass it on.
+	lag func(n int) time.Duration
 
 	mu      sync.Mutex
 	out     chan<- received
@@ -30,6 +33,9 @@ type fakeNet struct {
 	last    map[int]time.Time
 	stopped bool
 	wg      sync.WaitGroup
+	// arrivals holds when each reply not yet sent to out is due.
+	arrivals map[int]time.Time
+	nextID   int
 }
 
 func newFakeNet(n int) *fakeNet {
@@ -81,15 +87,27 @@ func (f *fakeNet) send(pkt []byte, dst netip.Addr) error {
 	binary.BigEndian.PutUint16(probe[10:], ^fold(sum(probe[:20])))
 	msg := icmpError(from, src4, typ, code, probe[:28], nil)
 	f.wg.Add(1)
-	time.AfterFunc(f.delay(ttl), func() {
+	if f.arrivals == nil {
+		f.arrivals = map[int]time.Time{}
+	}
+	id := f.nextID
+	f.nextID++
+	arrival := time.Now().Add(f.delay(ttl))
+	f.arrivals[id] = arrival
+	var lag time.Duration
+	if f.lag != nil {
+		lag = f.lag(id)
+	}
+	time.AfterFunc(f.delay(ttl)+lag, func() {
 		defer f.wg.Done()
 		var rc received
 		if !parseV4(msg, &rc.r) {
 			panic("fake reply does not parse")
 		}
-		rc.at = time.Now()
+		rc.at = arrival
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		delete(f.arrivals, id)
 		if !f.stopped {
 			f.out <- rc
 		}
@@ -98,6 +116,20 @@ func (f *fakeNet) send(pkt []byte, dst netip.Addr) error {
 }
 
 func (f *fakeNet) start(out chan<- received) { f.out = out }
+
+// caughtUp: no reply that has arrived by now is still to be sent to out.
+func (f *fakeNet) caughtUp() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := time.Now()
+	for _, at := range f.arrivals {
+		if !at.After(now) {
+			return false
+		}
+	}
+	return true
+}
+
 func (f *fakeNet) stop() {
 	f.mu.Lock()
 	f.stopped = true
@@ -210,6 +242,56 @@ func TestEngineRateLimitNoFalseStars(t *testing.T) {
 	_, hops = runFake(t, f2, Config{NoRetry: true, Wait: 200 * time.Millisecond})
 	if equal(hopStrings(hops), wantChain(f2, 3)) {
 		t.Error("no stars without retries: the fake rate limit does nothing")
+	}
+}
+
+// TestEngineDestinationSpentOnDistance: the destination, its bucket
+// nearly spent by an earlier trace, answers the distance probe with its
+// last token and none of its own hop's probes. That is a sign of rate
+// limiting as much as a hop answering some probes: the retries are paced,
+// and every probe is answered.
+func TestEngineDestinationSpentOnDistance(t *testing.T) {
+	trace := func(c Config) (*Result, []Hop, *fakeNet) {
+		f := newFakeNet(3)
+		f.burst, f.refill = 6, 30*time.Millisecond
+		f.tokens[4], f.last[4] = 1, time.Now()
+		// Three in flight: the distance is known before the
+		// destination's hop is probed, as on a real network.
+		c.Probes, c.InFlight, c.Wait = 3, 3, 200*time.Millisecond
+		res, hops := runFake(t, f, c)
+		return res, hops, f
+	}
+	res, hops, f := trace(Config{RetryPause: 30 * time.Millisecond})
+	if got, want := hopStrings(hops), wantChain(f, 3); !equal(got, want) {
+		t.Errorf("hops\n%q\nwant\n%q", got, want)
+	}
+	if res.Stats.Retried != 3 {
+		t.Errorf("retried %d, want the destination's 3", res.Stats.Retried)
+	}
+	// Without retries, the same network shows stars: the test can fail.
+	_, hops, f = trace(Config{NoRetry: true})
+	if equal(hopStrings(hops), wantChain(f, 3)) {
+		t.Error("no stars without retries: the fake rate limit does nothing")
+	}
+}
+
+// TestEngineSlowReaderNoFalseStars: replies that arrived in time but were
+// passed on late by a busy reader (here one in three, 20ms late, while the
+// early timeouts after the others are a few milliseconds) still count: the
+// engine waits for the readers to catch up before it gives a probe up.
+func TestEngineSlowReaderNoFalseStars(t *testing.T) {
+	f := newFakeNet(4)
+	f.lag = func(n int) time.Duration {
+		if n%3 == 2 {
+			return 20 * time.Millisecond
+		}
+		return 0
+	}
+	// No retries: the trace ends when its last probes are given up, and
+	// a reply passed on after that would be lost.
+	_, hops := runFake(t, f, Config{Probes: 3, Wait: time.Second, NoRetry: true})
+	if got, want := hopStrings(hops), wantChain(f, 3); !equal(got, want) {
+		t.Errorf("hops\n%q\nwant\n%q", got, want)
 	}
 }
 

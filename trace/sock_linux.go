@@ -20,6 +20,9 @@ import (
 type sockets struct {
 	ip      *rawsock.IPConn
 	readers []*rawsock.ProtoConn
+	// handed counts, per reader, the packets it has finished with (sent
+	// to the engine or discarded): see caughtUp.
+	handed  []atomic.Uint64
 	protos  []byte
 	v6      bool
 	src     netip.Addr
@@ -104,16 +107,17 @@ func source(dst netip.Addr, dev string) (netip.Addr, error) {
 func (s *sockets) send(pkt []byte, dst netip.Addr) error { return s.ip.WriteTo(pkt, dst) }
 
 func (s *sockets) start(out chan<- received) {
+	s.handed = make([]atomic.Uint64, len(s.readers))
 	for i, pc := range s.readers {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.read(pc, s.protos[i], out)
+			s.read(pc, s.protos[i], out, &s.handed[i])
 		}()
 	}
 }
 
-func (s *sockets) read(pc *rawsock.ProtoConn, proto byte, out chan<- received) {
+func (s *sockets) read(pc *rawsock.ProtoConn, proto byte, out chan<- received, handed *atomic.Uint64) {
 	buf := make([]byte, 2048)
 	for {
 		n, info, err := pc.ReadFrom(buf)
@@ -133,15 +137,31 @@ func (s *sockets) read(pc *rawsock.ProtoConn, proto byte, out chan<- received) {
 		} else {
 			ok = parseV4(buf[:n], &rc.r)
 		}
-		if !ok {
-			continue
+		if ok {
+			rc.at = info.Time
+			select {
+			case out <- rc:
+			default: // the engine is gone or far behind: a lost reply
+			}
 		}
-		rc.at = info.Time
-		select {
-		case out <- rc:
-		default: // the engine is gone or far behind: a lost reply
+		handed.Add(1)
+	}
+}
+
+// caughtUp reports whether every packet that reached the sockets before
+// the call has been sent to the engine or discarded: none is still in the
+// kernel's queue or in a reader's hands.
+func (s *sockets) caughtUp() bool {
+	for i, pc := range s.readers {
+		taken, queued, err := pc.Taken()
+		if err != nil {
+			continue // a closed socket: nothing more will come
+		}
+		if queued || s.handed[i].Load() < taken {
+			return false
 		}
 	}
+	return true
 }
 
 func (s *sockets) stop() {
