@@ -20,10 +20,11 @@ const BatchSize = 64
 // PacketConn is an AF_PACKET socket bound to one interface or to all of
 // them. See the package documentation for its privileges and concurrency.
 type PacketConn struct {
-	s       *sock
-	ifindex int
-	proto   uint16
-	cooked  bool
+	s        *sock
+	ifindex  int
+	proto    uint16
+	cooked   bool
+	sendOnly bool
 
 	bmu     sync.Mutex // one batch at a time
 	b       batchState
@@ -72,11 +73,20 @@ func Listen(ifindex int, cfg *Config) (*PacketConn, error) {
 	if cfg.Cooked {
 		typ = unix.SOCK_DGRAM
 	}
-	fd, err := unix.Socket(unix.AF_PACKET, typ|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	flags, bindProto := unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, proto
+	if cfg.SendOnly {
+		if ifindex == 0 {
+			return nil, errors.New("rawsock: a send-only connection needs an interface, not all of them")
+		}
+		// Blocking, so os.NewFile leaves it out of the netpoller, and
+		// bound to protocol 0, which receives nothing.
+		flags, bindProto = unix.SOCK_CLOEXEC, 0
+	}
+	fd, err := unix.Socket(unix.AF_PACKET, typ|flags, 0)
 	if err != nil {
 		return nil, fmt.Errorf("rawsock: packet socket: %w", err)
 	}
-	if err := setupPacket(fd, ifindex, proto, cfg); err != nil {
+	if err := setupPacket(fd, ifindex, bindProto, cfg); err != nil {
 		unix.Close(fd)
 		return nil, err
 	}
@@ -84,7 +94,7 @@ func Listen(ifindex int, cfg *Config) (*PacketConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rawsock: packet socket: %w", err)
 	}
-	c := &PacketConn{s: s, ifindex: ifindex, proto: proto, cooked: cfg.Cooked}
+	c := &PacketConn{s: s, ifindex: ifindex, proto: proto, cooked: cfg.Cooked, sendOnly: cfg.SendOnly}
 	c.batchFn = c.doBatch
 	for i := range c.b.hdrs {
 		h := &c.b.hdrs[i].hdr
@@ -141,6 +151,9 @@ func (c *PacketConn) Ifindex() int { return c.ifindex }
 // then satisfies errors.Is(err, os.ErrDeadlineExceeded)) or the connection
 // is closed (net.ErrClosed).
 func (c *PacketConn) ReadFrom(buf []byte) (int, PacketInfo, error) {
+	if c.sendOnly {
+		return 0, PacketInfo{}, errors.New("rawsock: read: the connection is send-only")
+	}
 	s := c.s
 	s.rmu.Lock()
 	defer s.rmu.Unlock()

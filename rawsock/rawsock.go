@@ -57,6 +57,14 @@ type Config struct {
 	// socket sees its own and the host's outgoing frames with
 	// PktType == PktOutgoing, which callers can drop.
 	IgnoreOutgoing bool
+	// SendOnly opens a connection that only writes. It is bound to no
+	// protocol, so the kernel hands it no frame (on a busy link every
+	// frame would otherwise run its filter), and it stays out of Go's
+	// netpoller: a write blocks its thread while the socket buffer is
+	// full, and the kernel has no poller to wake each time the driver
+	// frees a frame sent, which at a million frames a second costs more
+	// than the sending. ReadFrom fails on it, and it takes no deadlines.
+	SendOnly bool
 }
 
 // PktType says whom a frame read from a PacketConn was for (the

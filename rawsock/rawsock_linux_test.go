@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -290,8 +291,9 @@ func numbered(dst, src net.HardwareAddr, n int) [][]byte {
 
 func TestPacketConnWriteBatch(t *testing.T) {
 	l := labtest.New(t, "pair", lab.Options{NoServices: true})
-	for _, bypass := range []bool{false, true} {
-		client := open(t, l, "client", &rawsock.Config{QdiscBypass: bypass})
+	for _, cfg := range []rawsock.Config{{}, {QdiscBypass: true}, {QdiscBypass: true, SendOnly: true}} {
+		bypass := fmt.Sprintf("%+v", cfg)
+		client := open(t, l, "client", &cfg)
 		target := open(t, l, "target", &rawsock.Config{Protocol: testProto})
 		const n = 300 // more than BatchSize, less than the veth backlog
 		frames := numbered(target.ifi.HardwareAddr, client.ifi.HardwareAddr, n)
@@ -319,6 +321,28 @@ func TestPacketConnWriteBatch(t *testing.T) {
 		}
 		if st.Packets != n || st.Drops != 0 {
 			t.Errorf("bypass %v: Stats = %+v, want %d packets, no drops", bypass, st, n)
+		}
+		if !cfg.SendOnly {
+			continue
+		}
+		// A send-only connection refuses reads and is handed no frame:
+		// frames sent back reach a control connection, not it.
+		if _, _, err := client.c.ReadFrom(buf); err == nil {
+			t.Error("ReadFrom on a send-only connection: no error")
+		}
+		control := open(t, l, "client", &rawsock.Config{Protocol: testProto})
+		back := numbered(client.ifi.HardwareAddr, target.ifi.HardwareAddr, 10)
+		if sent, err := target.c.WriteBatch(back); err != nil || sent != len(back) {
+			t.Fatalf("sending back: %d, %v", sent, err)
+		}
+		control.c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		for i := range back {
+			if _, _, err := control.c.ReadFrom(buf); err != nil {
+				t.Fatalf("control connection, frame %d: %v", i, err)
+			}
+		}
+		if st, err := client.c.Stats(); err != nil || st.Packets != 0 {
+			t.Errorf("send-only connection: Stats = %+v, %v; want no packet", st, err)
 		}
 	}
 }

@@ -93,7 +93,11 @@ func NewResolver(cfg *Config) (*Resolver, error) {
 func (r *Resolver) Close() error {
 	var err error
 	if r.arp != nil {
-		err = errors.Join(r.arp.Close(), r.nd.Close())
+		// Closing a packet socket waits for an RCU grace period (tens of
+		// milliseconds on a small machine): the two wait together.
+		ndErr := make(chan error, 1)
+		go func() { ndErr <- r.nd.Close() }()
+		err = errors.Join(r.arp.Close(), <-ndErr)
 		r.readers.Wait()
 	}
 	r.nl.Close()

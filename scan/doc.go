@@ -15,7 +15,8 @@
 // SYN, ACK, FIN, NULL, Xmas and UDP scans build their frames (IPv4 or
 // IPv6; a target list may mix them, if both families leave by one
 // interface) and send them in batches on AF_PACKET sockets with qdisc
-// bypass (package rawsock; four sending threads, one socket each), and
+// bypass (package rawsock; four sending threads, one send-only socket
+// each, which the kernel hands no frame and the netpoller does not watch), and
 // read the replies from a TPACKET_V3 ring (package capture) with a fixed
 // kernel BPF filter — or, where the ring cannot be set up, from a packet
 // socket with the same filter and a large receive buffer. The send rate

@@ -79,7 +79,7 @@ func (c *connSource) close() { c.c.Close() }
 // openReplies opens the ring on the interface, or a packet socket.
 func openReplies(ifindex int, ifname string, filter []bpf.RawInstruction) (replySource, error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	h, err := capture.Open(ctx, capture.Config{Interface: ifname, Filter: filter, Snaplen: 256, RingSize: 16 << 20, RingBlocks: 64, BlockTimeout: time.Millisecond})
+	h, err := capture.Open(ctx, capture.Config{Interface: ifname, Filter: filter, Snaplen: 256, RingSize: 4 << 20, RingBlocks: 128, BlockTimeout: time.Millisecond})
 	if err == nil {
 		return &ringSource{h: h, cancel: cancel}, nil
 	}
@@ -91,8 +91,6 @@ func openReplies(ifindex int, ifname string, filter []bpf.RawInstruction) (reply
 	return &connSource{c: c, buf: make([]byte, 256)}, nil
 }
 
-// rawScan is the state of one raw scan: counters and the answered bitmap
-// (one bit per probe), shared by the senders and the receiver.
 // rawScan is the state of one raw scan: counters and the answered bitmap
 // (one bit per probe), shared by the senders and the receiver.
 type rawScan struct {
@@ -283,12 +281,11 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 	s.rx = rx
 	s.ad = adapter{at: time.Now(), minRate: 1000, fixed: cfg.FixedRate}
 	s.ad.setCeiling(float64(cfg.maxRate()))
-	none, _ := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
 	txs := make([]*rawsock.PacketConn, cfg.senders())
 	for i := range txs {
 		// Sockets are opened here, on the caller's thread, so they belong
 		// to its network namespace; the goroutines only use them.
-		tx, err := rawsock.Listen(rt.Ifindex, &rawsock.Config{Protocol: rawsock.ProtoIPv4, Filter: none, QdiscBypass: true, RecvBuffer: 4096})
+		tx, err := rawsock.Listen(rt.Ifindex, &rawsock.Config{Protocol: rawsock.ProtoIPv4, QdiscBypass: true, SendOnly: true})
 		if err != nil {
 			return Stats{}, fmt.Errorf("scan: %w", err)
 		}
@@ -329,11 +326,11 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 		if ctx.Err() != nil {
 			// Interrupted: collect the answers to what was sent (a
 			// resumed scan starts after it), within the usual wait.
-			s.wait(context.Background())
+			s.wait(context.Background(), from, total)
 			runErr = ctx.Err()
 			break
 		}
-		s.wait(ctx)
+		s.wait(ctx, from, total)
 		if ctx.Err() != nil {
 			runErr = ctx.Err()
 			break
@@ -742,13 +739,16 @@ func (s *rawScan) udpCookie(idx uint64, addr netip.Addr, port, sport uint16) (ui
 	return 0, false
 }
 
-// wait waits for the replies to a pass: until they have stopped coming
-// for a quiet period of four round trips (at least 10 ms), at most the
-// timeout.
-func (s *rawScan) wait(ctx context.Context) {
+// wait waits for the replies to a pass: until every probe in [from,
+// total) is answered, or they have stopped coming for a quiet period of
+// four round trips (at least 10 ms), at most the timeout.
+func (s *rawScan) wait(ctx context.Context, from, total uint64) {
 	end := time.Now()
 	quiet := s.quiet()
 	for ctx.Err() == nil {
+		if s.nAnswered.Load() >= total-from {
+			return
+		}
 		now := time.Now()
 		// Replies the kernel queued that the receiver has not read yet
 		// are not silence.

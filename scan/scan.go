@@ -96,8 +96,9 @@ type Config struct {
 	// answer.
 	Retries int
 	// Timeout bounds the wait for replies after each pass (zero: 1 s).
-	// The wait ends sooner once replies have stopped arriving for a quiet
-	// period of four round trips (at least 10 ms).
+	// The wait ends as soon as every probe is answered, or once replies
+	// have stopped arriving for a quiet period of four round trips (at
+	// least 10 ms).
 	Timeout time.Duration
 	// FixedRate keeps the send rate at Rate: no adaptation to the answer
 	// ratio nor to a rate limit measured between passes (for

@@ -198,7 +198,7 @@ func (s *rawScan) udpRounds(ctx context.Context, tx *rawsock.PacketConn, from, t
 			}
 			s.tick()
 		}
-		s.wait(ctx)
+		s.wait(ctx, from, total)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
