@@ -26,42 +26,54 @@ type Quote struct {
 	Seq uint32
 }
 
+// QuotedHeader parses the IP header of the datagram an ICMP or ICMPv6
+// error quotes, which starts at b (after the 8 bytes of an ICMP error's
+// header), and returns what it says, with L4 the length of the transport
+// bytes that follow, and those bytes. Ports and echo fields are left for
+// the caller to read from them (Decoder.Quote reads them).
+func QuotedHeader(b []byte, v6 bool) (q Quote, l4 []byte, ok bool) {
+	if v6 {
+		if len(b) < 40 || b[0]>>4 != 6 {
+			return q, nil, false
+		}
+		q.Src = netip.AddrFrom16([16]byte(b[8:24]))
+		q.Dst = netip.AddrFrom16([16]byte(b[24:40]))
+		q.Proto = layers.IPProtocol(b[6])
+		q.TTL = b[7]
+		l4 = b[40:]
+	} else {
+		if len(b) < 20 || b[0]>>4 != 4 {
+			return q, nil, false
+		}
+		ihl := int(b[0]&15) * 4
+		if ihl < 20 || len(b) < ihl {
+			return q, nil, false
+		}
+		q.Src = netip.AddrFrom4([4]byte(b[12:16]))
+		q.Dst = netip.AddrFrom4([4]byte(b[16:20]))
+		q.Proto = layers.IPProtocol(b[9])
+		q.ID = be16(b[4:])
+		q.TTL = b[8]
+		l4 = b[ihl:]
+	}
+	q.L4 = len(l4)
+	return q, l4, true
+}
+
 // quoted parses the datagram an ICMP error quotes. payload is what follows
 // the first 4 bytes of an ICMPv6 header (gopacket's ICMPv6 payload), or the
 // 8-byte ICMPv4 header (gopacket's ICMPv4 payload).
 func quoted(payload []byte, v6 bool) (Quote, bool) {
-	var q Quote
-	var l4 []byte
 	if v6 {
-		if len(payload) < 4+40 {
-			return q, false
+		if len(payload) < 4 {
+			return Quote{}, false
 		}
-		h := payload[4:]
-		if h[0]>>4 != 6 {
-			return q, false
-		}
-		q.Src = netip.AddrFrom16([16]byte(h[8:24]))
-		q.Dst = netip.AddrFrom16([16]byte(h[24:40]))
-		q.Proto = layers.IPProtocol(h[6])
-		q.TTL = h[7]
-		l4 = h[40:]
-	} else {
-		h := payload
-		if len(h) < 20 || h[0]>>4 != 4 {
-			return q, false
-		}
-		ihl := int(h[0]&15) * 4
-		if ihl < 20 || len(h) < ihl {
-			return q, false
-		}
-		q.Src = netip.AddrFrom4([4]byte(h[12:16]))
-		q.Dst = netip.AddrFrom4([4]byte(h[16:20]))
-		q.Proto = layers.IPProtocol(h[9])
-		q.ID = be16(h[4:])
-		q.TTL = h[8]
-		l4 = h[ihl:]
+		payload = payload[4:]
 	}
-	q.L4 = len(l4)
+	q, l4, ok := QuotedHeader(payload, v6)
+	if !ok {
+		return q, false
+	}
 	switch q.Proto {
 	case layers.IPProtocolTCP, layers.IPProtocolUDP:
 		if len(l4) >= 4 {

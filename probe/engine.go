@@ -324,13 +324,6 @@ func setIPv4ID(h []byte, id uint16) {
 	if ihl < 20 || ihl > len(h) {
 		return
 	}
-	var sum uint32
-	for i := 0; i < ihl; i += 2 {
-		sum += uint32(h[i])<<8 | uint32(h[i+1])
-	}
-	for sum > 0xffff {
-		sum = sum>>16 + sum&0xffff
-	}
-	cs := ^uint16(sum)
+	cs := packet.Checksum(0, h[:ihl])
 	h[10], h[11] = byte(cs>>8), byte(cs)
 }

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+
+	"sonde/packet"
 )
 
 func BenchmarkPermutation(b *testing.B) {
@@ -157,19 +159,19 @@ func TestProbeChecksums(t *testing.T) {
 				var l4 []byte
 				var pseudo uint32
 				if dst.Is4() {
-					if checksum(0, f[14:34]) != 0 || int(binary.BigEndian.Uint16(f[16:])) != n-14 {
+					if packet.Checksum(0, f[14:34]) != 0 || int(binary.BigEndian.Uint16(f[16:])) != n-14 {
 						t.Errorf("%v %v: IPv4 header wrong", dst, proto)
 					}
 					l4 = f[34:]
-					pseudo = sum16(f[26:34])
+					pseudo = packet.Sum(0, f[26:34])
 				} else {
 					if int(binary.BigEndian.Uint16(f[18:])) != n-54 || binary.BigEndian.Uint32(f[14:])&0xfffff != flowLabel(p.cookie) {
 						t.Errorf("%v %v: IPv6 header wrong", dst, proto)
 					}
 					l4 = f[54:]
-					pseudo = sum16(f[22:54])
+					pseudo = packet.Sum(0, f[22:54])
 				}
-				if checksum(pseudo+uint32(proto)+uint32(len(l4)), l4) != 0 {
+				if packet.Checksum(pseudo+uint32(proto)+uint32(len(l4)), l4) != 0 {
 					t.Errorf("%v %v port %d: checksum does not verify", dst, proto, port)
 				}
 			}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+
+	"sonde/packet"
 )
 
 // Raw probes leave from source ports above Linux's default ephemeral range
@@ -104,8 +106,8 @@ func buildFrame(buf []byte, l *link, p *probeSpec) int {
 		copy(ip[12:16], l.src4[:])
 		d := p.dst.As4()
 		copy(ip[16:20], d[:])
-		binary.BigEndian.PutUint16(ip[10:], checksum(0, ip))
-		sum = sum16(ip[12:20]) + uint32(p.proto) + uint32(n)
+		binary.BigEndian.PutUint16(ip[10:], packet.Checksum(0, ip))
+		sum = packet.Sum(0, ip[12:20]) + uint32(p.proto) + uint32(n)
 		l4 = buf[34 : 34+n]
 	} else {
 		buf[12], buf[13] = 0x86, 0xdd
@@ -118,7 +120,7 @@ func buildFrame(buf []byte, l *link, p *probeSpec) int {
 		copy(ip[8:24], l.src6[:])
 		d := p.dst.As16()
 		copy(ip[24:40], d[:])
-		sum = sum16(ip[8:40]) + uint32(p.proto) + uint32(n)
+		sum = packet.Sum(0, ip[8:40]) + uint32(p.proto) + uint32(n)
 		l4 = buf[54 : 54+n]
 	}
 	clear(l4)
@@ -133,11 +135,11 @@ func buildFrame(buf []byte, l *link, p *probeSpec) int {
 		l4[12] = 5 << 4
 		l4[13] = p.flags
 		binary.BigEndian.PutUint16(l4[14:], 1024)
-		binary.BigEndian.PutUint16(l4[16:], checksum(sum, l4))
+		binary.BigEndian.PutUint16(l4[16:], packet.Checksum(sum, l4))
 	} else {
 		binary.BigEndian.PutUint16(l4[4:], uint16(n))
 		copy(l4[8:], p.payload)
-		c := checksum(sum, l4)
+		c := packet.Checksum(sum, l4)
 		if c == 0 {
 			c = 0xffff // zero means "no checksum" (RFC 768), forbidden in IPv6
 		}
@@ -152,30 +154,6 @@ func iphdrLen(dst netip.Addr) int {
 		return 20
 	}
 	return 40
-}
-
-// sum16 adds b as big-endian 16-bit words (b's length is even).
-func sum16(b []byte) uint32 {
-	var s uint32
-	for i := 0; i+1 < len(b); i += 2 {
-		s += uint32(b[i])<<8 | uint32(b[i+1])
-	}
-	return s
-}
-
-// checksum is the Internet checksum (RFC 1071) of b with sum carried in;
-// b's checksum field must be zero.
-func checksum(sum uint32, b []byte) uint16 {
-	for i := 0; i+1 < len(b); i += 2 {
-		sum += uint32(b[i])<<8 | uint32(b[i+1])
-	}
-	if len(b)%2 == 1 {
-		sum += uint32(b[len(b)-1]) << 8
-	}
-	for sum > 0xffff {
-		sum = sum>>16 + sum&0xffff
-	}
-	return ^uint16(sum)
 }
 
 // locals are our addresses replies must be sent to.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"sonde/packet"
 	"sonde/rawsock"
 )
 
@@ -139,6 +140,6 @@ func buildPing(b []byte, dst netip.Addr, typ byte, id, seq uint16) int {
 	m[0] = typ
 	binary.BigEndian.PutUint16(m[4:], id)
 	binary.BigEndian.PutUint16(m[6:], seq)
-	binary.BigEndian.PutUint16(m[2:], checksum(0, m))
+	binary.BigEndian.PutUint16(m[2:], packet.Checksum(0, m))
 	return 20 + icmpLen
 }

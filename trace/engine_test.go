@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"sonde/packet"
 )
 
 // fakeNet is a chain of routers in memory: a probe with TTL t < len(routers)+1
@@ -84,7 +86,7 @@ func (f *fakeNet) send(pkt []byte, dst netip.Addr) error {
 		probe[8] = byte(ttl - len(f.routers))
 	}
 	binary.BigEndian.PutUint16(probe[10:], 0)
-	binary.BigEndian.PutUint16(probe[10:], ^fold(sum(probe[:20])))
+	binary.BigEndian.PutUint16(probe[10:], ^packet.Fold(packet.Sum(0, probe[:20])))
 	msg := icmpError(from, src4, typ, code, probe[:28], nil)
 	f.wg.Add(1)
 	if f.arrivals == nil {

@@ -3,6 +3,8 @@ package trace
 import (
 	"encoding/binary"
 	"net/netip"
+
+	"sonde/packet"
 )
 
 // IP protocol numbers used on the wire.
@@ -57,8 +59,8 @@ func (k *flowKey) build(b []byte, ttl uint8, token uint16) int {
 		binary.BigEndian.PutUint16(l4[4:], uint16(len(l4)))
 		fillPayload(l4[10:])
 		// The checksum is the token: the payload's first word makes it so.
-		s := pseudoSum(k.src, k.dst, proto, len(l4)) + sum(l4)
-		binary.BigEndian.PutUint16(l4[8:], onesAdd(^token, ^fold(s)))
+		s := packet.PseudoSum(k.src, k.dst, proto, len(l4)) + packet.Sum(0, l4)
+		binary.BigEndian.PutUint16(l4[8:], onesAdd(^token, ^packet.Fold(s)))
 		binary.BigEndian.PutUint16(l4[6:], token)
 	case ICMP:
 		proto = protoICMP
@@ -74,14 +76,14 @@ func (k *flowKey) build(b []byte, ttl uint8, token uint16) int {
 		fillPayload(l4[10:])
 		var s uint32
 		if v6 {
-			s = pseudoSum(k.src, k.dst, proto, len(l4))
+			s = packet.PseudoSum(k.src, k.dst, proto, len(l4))
 		}
-		s += sum(l4)
+		s += packet.Sum(0, l4)
 		if k.classic {
-			binary.BigEndian.PutUint16(l4[2:], ^fold(s))
+			binary.BigEndian.PutUint16(l4[2:], ^packet.Fold(s))
 		} else {
 			// Paris: the checksum stays k.icmpSumFix whatever the sequence.
-			binary.BigEndian.PutUint16(l4[8:], onesAdd(^k.icmpSumFix, ^fold(s)))
+			binary.BigEndian.PutUint16(l4[8:], onesAdd(^k.icmpSumFix, ^packet.Fold(s)))
 			binary.BigEndian.PutUint16(l4[2:], k.icmpSumFix)
 		}
 	case TCP:
@@ -98,8 +100,8 @@ func (k *flowKey) build(b []byte, ttl uint8, token uint16) int {
 		l4[12] = 5 << 4
 		l4[13] = 0x02 // SYN
 		binary.BigEndian.PutUint16(l4[14:], 64240)
-		s := pseudoSum(k.src, k.dst, proto, len(l4)) + sum(l4)
-		binary.BigEndian.PutUint16(l4[16:], ^fold(s))
+		s := packet.PseudoSum(k.src, k.dst, proto, len(l4)) + packet.Sum(0, l4)
+		binary.BigEndian.PutUint16(l4[16:], ^packet.Fold(s))
 	}
 	n := hl + len(l4)
 	h := b[:hl]
@@ -121,7 +123,7 @@ func (k *flowKey) build(b []byte, ttl uint8, token uint16) int {
 		s, d := k.src.As4(), k.dst.As4()
 		copy(h[12:], s[:])
 		copy(h[16:], d[:])
-		binary.BigEndian.PutUint16(h[10:], ^fold(sum(h)))
+		binary.BigEndian.PutUint16(h[10:], packet.Checksum(0, h))
 	}
 	return n
 }
@@ -133,39 +135,7 @@ func fillPayload(p []byte) {
 }
 
 // sum adds b as big-endian 16-bit words (RFC 1071), without folding.
-func sum(b []byte) uint32 {
-	var s uint32
-	for ; len(b) >= 2; b = b[2:] {
-		s += uint32(b[0])<<8 | uint32(b[1])
-	}
-	if len(b) == 1 {
-		s += uint32(b[0]) << 8
-	}
-	return s
-}
-
-func fold(s uint32) uint16 {
-	for s>>16 != 0 {
-		s = s&0xffff + s>>16
-	}
-	return uint16(s)
-}
-
-func onesAdd(a, b uint16) uint16 { return fold(uint32(a) + uint32(b)) }
-
-// pseudoSum is the sum of the TCP/UDP/ICMPv6 pseudo-header (RFC 768, RFC
-// 8200 section 8.1).
-func pseudoSum(src, dst netip.Addr, proto byte, n int) uint32 {
-	var s uint32
-	if src.Is4() {
-		a, b := src.As4(), dst.As4()
-		s = sum(a[:]) + sum(b[:])
-	} else {
-		a, b := src.As16(), dst.As16()
-		s = sum(a[:]) + sum(b[:])
-	}
-	return s + uint32(proto) + uint32(n)
-}
+func onesAdd(a, b uint16) uint16 { return packet.Fold(uint32(a) + uint32(b)) }
 
 // Reply kinds.
 const (
@@ -300,31 +270,12 @@ func parseICMP(p []byte, from netip.Addr, v6 bool, r *reply) bool {
 }
 
 // quote reads the header of the datagram an ICMP error quotes.
-func quote(q []byte, v6 bool, r *reply) bool {
-	var l4 []byte
-	if v6 {
-		if len(q) < 40 || q[0]>>4 != 6 {
-			return false
-		}
-		r.qsrc = netip.AddrFrom16([16]byte(q[8:24]))
-		r.qdst = netip.AddrFrom16([16]byte(q[24:40]))
-		r.qproto = q[6]
-		r.ttl = q[7]
-		l4 = q[40:]
-	} else {
-		if len(q) < 20 || q[0]>>4 != 4 {
-			return false
-		}
-		ihl := int(q[0]&15) * 4
-		if ihl < 20 || len(q) < ihl {
-			return false
-		}
-		r.qsrc = netip.AddrFrom4([4]byte(q[12:16]))
-		r.qdst = netip.AddrFrom4([4]byte(q[16:20]))
-		r.qproto = q[9]
-		r.ttl = q[8]
-		l4 = q[ihl:]
+func quote(b []byte, v6 bool, r *reply) bool {
+	q, l4, ok := packet.QuotedHeader(b, v6)
+	if !ok {
+		return false
 	}
+	r.qsrc, r.qdst, r.qproto, r.ttl = q.Src, q.Dst, byte(q.Proto), q.TTL
 	if len(l4) < 8 {
 		return false
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"sonde/packet"
 )
 
 var (
@@ -30,7 +32,7 @@ func icmpError(from, to netip.Addr, typ, code byte, probe []byte, ext []byte) []
 		icmp[5] = byte(len(q) / 4)
 		icmp = append(icmp, ext...)
 	}
-	binary.BigEndian.PutUint16(icmp[2:], ^fold(sum(icmp)))
+	binary.BigEndian.PutUint16(icmp[2:], ^packet.Fold(packet.Sum(0, icmp)))
 	ip := make([]byte, 20)
 	ip[0] = 0x45
 	binary.BigEndian.PutUint16(ip[2:], uint16(20+len(icmp)))
@@ -53,14 +55,14 @@ func checksumOK(t *testing.T, k *flowKey, p []byte) {
 		hl, proto = 40, p[6]
 	}
 	l4 := p[hl:]
-	s := sum(l4)
+	s := packet.Sum(0, l4)
 	if proto != protoICMP {
-		s += pseudoSum(k.src, k.dst, proto, len(l4))
+		s += packet.PseudoSum(k.src, k.dst, proto, len(l4))
 	}
-	if fold(s) != 0xffff {
-		t.Errorf("%v: bad transport checksum (sum %#x)", k.method, fold(s))
+	if packet.Fold(s) != 0xffff {
+		t.Errorf("%v: bad transport checksum (sum %#x)", k.method, packet.Fold(s))
 	}
-	if !k.dst.Is6() && fold(sum(p[:20])) != 0xffff {
+	if !k.dst.Is6() && packet.Fold(packet.Sum(0, p[:20])) != 0xffff {
 		t.Errorf("%v: bad IPv4 header checksum", k.method)
 	}
 }
