@@ -123,10 +123,9 @@ func (p *parser) parsePrimary() (*arth, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !p.isOp(p.tok(), ")") {
-			return nil, p.unexpected(p.tok(), "')'")
+		if err := p.expectOp(")"); err != nil {
+			return nil, err
 		}
-		p.next()
 		return a, nil
 	case t.kind == tKeyword && protoNames[t.text] && p.isOp(p.peek(1), "["):
 		p.next()
@@ -138,20 +137,18 @@ func (p *parser) parsePrimary() (*arth, error) {
 		size := uint32(1)
 		if p.isOp(p.tok(), ":") {
 			p.next()
-			n := p.tok()
-			if n.kind != tNum {
-				return nil, p.unexpected(n, "a size (1, 2 or 4)")
+			n, err := p.expect(tNum, "a size (1, 2 or 4)")
+			if err != nil {
+				return nil, err
 			}
 			if n.num != 1 && n.num != 2 && n.num != 4 {
 				return nil, p.errAt(n, "data size must be 1, 2, or 4")
 			}
 			size = n.num
-			p.next()
 		}
-		if !p.isOp(p.tok(), "]") {
-			return nil, p.unexpected(p.tok(), "']'")
+		if err := p.expectOp("]"); err != nil {
+			return nil, err
 		}
-		p.next()
 		return p.genLoad(t, idx, size)
 	}
 	return nil, p.unexpected(t, "a number, 'len' or a packet field such as ip[0]")

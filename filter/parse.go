@@ -52,6 +52,26 @@ func (p *parser) unexpected(t token, want string) error {
 	return p.errAt(t, "unexpected %s, expected %s", p.text(t), want)
 }
 
+// expect consumes the current token if it is of kind k and returns it, or
+// returns an error that names want.
+func (p *parser) expect(k tokKind, want string) (token, error) {
+	t := p.tok()
+	if t.kind != k {
+		return t, p.unexpected(t, want)
+	}
+	p.next()
+	return t, nil
+}
+
+// expectOp consumes the operator op, or returns an error that names it.
+func (p *parser) expectOp(op string) error {
+	if t := p.tok(); !p.isOp(t, op) {
+		return p.unexpected(t, "'"+op+"'")
+	}
+	p.next()
+	return nil
+}
+
 func (p *parser) text(t token) string {
 	if t.kind == tEOF {
 		return "end of expression"
@@ -198,10 +218,9 @@ func (p *parser) parseRterm() (*cond, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !p.isOp(p.tok(), ")") {
-			return nil, p.unexpected(p.tok(), "')'")
+		if err := p.expectOp(")"); err != nil {
+			return nil, err
 		}
-		p.next()
 		p.lastQ = saved
 		return c, nil
 	case t.kind == tNum || p.isKw(t, "len") || p.isOp(t, "-"):
@@ -237,11 +256,10 @@ func (p *parser) parseRterm() (*cond, error) {
 		return p.genMulticast("", t)
 	case p.isKw(t, "less"), p.isKw(t, "greater"):
 		p.next()
-		n := p.tok()
-		if n.kind != tNum {
-			return nil, p.unexpected(n, "a number")
+		n, err := p.expect(tNum, "a number")
+		if err != nil {
+			return nil, err
 		}
-		p.next()
 		p.lastQ = qerr
 		ld := []ins{{op: opLD | szW | mLEN}}
 		if t.text == "less" {
@@ -362,10 +380,9 @@ func (p *parser) parseID(q qual) (*cond, error) {
 					c = or(c, r)
 				}
 			}
-			if !p.isOp(p.tok(), ")") {
-				return nil, p.unexpected(p.tok(), "')'")
+			if err := p.expectOp(")"); err != nil {
+				return nil, err
 			}
-			p.next()
 			return c, nil
 		}
 	case tNum:
@@ -375,20 +392,18 @@ func (p *parser) parseID(q qual) (*cond, error) {
 		p.next()
 		if p.isOp(p.tok(), "/") {
 			p.next()
-			n := p.tok()
-			if n.kind != tNum {
-				return nil, p.unexpected(n, "a prefix length")
+			n, err := p.expect(tNum, "a prefix length")
+			if err != nil {
+				return nil, err
 			}
-			p.next()
 			return p.genMcode(t, "", n.num, q)
 		}
 		if p.isKw(p.tok(), "mask") {
 			p.next()
-			m := p.tok()
-			if m.kind != tHID {
-				return nil, p.unexpected(m, "a netmask")
+			m, err := p.expect(tHID, "a netmask")
+			if err != nil {
+				return nil, err
 			}
-			p.next()
 			return p.genMcode(t, m.text, 0, q)
 		}
 		return p.genNcode(t.text, 0, q, t)
@@ -398,11 +413,10 @@ func (p *parser) parseID(q qual) (*cond, error) {
 		p.next()
 		if p.isOp(p.tok(), "/") {
 			p.next()
-			n := p.tok()
-			if n.kind != tNum {
-				return nil, p.unexpected(n, "a prefix length")
+			n, err := p.expect(tNum, "a prefix length")
+			if err != nil {
+				return nil, err
 			}
-			p.next()
 			plen, masked = n.num, true
 		}
 		return p.genMcode6(t, plen, masked, q)
