@@ -223,7 +223,7 @@ func (a *Analyzer) Add(data []byte, ts time.Time, wireLen int, link layers.LinkT
 	var fp flowPacket
 	fp.rel = ts.Sub(a.first)
 	fp.length = uint64(wireLen)
-	a.io.add(fp.rel, fp.length)
+	interval := a.io.add(fp.rel, fp.length)
 
 	a.path = a.dec.walk(data, link, &fp, a.path)
 	stream := a.account(&fp)
@@ -233,7 +233,7 @@ func (a *Analyzer) Add(data []byte, ts time.Time, wireLen int, link layers.LinkT
 			a.phs.add(a.path, fp.length)
 		}
 		if n := len(a.path); n > 0 && a.io.pframes != nil {
-			a.io.addProto(a.path[n-1], fp.rel, fp.length)
+			a.io.addProto(a.path[n-1], interval, fp.length)
 		}
 	}
 }

@@ -87,19 +87,21 @@ func grow(v []uint64, i int) []uint64 {
 	return v
 }
 
-func (s *ioStats) add(rel time.Duration, length uint64) {
+// add counts a packet at rel and returns its interval (-1: none kept).
+func (s *ioStats) add(rel time.Duration, length uint64) int {
 	i := s.index(rel)
 	if i < 0 {
-		return
+		return i
 	}
 	s.frames, s.bytes = grow(s.frames, i), grow(s.bytes, i)
 	s.frames[i]++
 	s.bytes[i] += length
+	return i
 }
 
-// addProto counts a packet for its innermost protocol p.
-func (s *ioStats) addProto(p proto, rel time.Duration, length uint64) {
-	i := s.index(rel)
+// addProto counts a packet for its innermost protocol p in interval i,
+// the one add returned for it.
+func (s *ioStats) addProto(p proto, i int, length uint64) {
 	if i < 0 || s.pframes == nil {
 		return
 	}
