@@ -126,31 +126,21 @@ func (r *Resolver) Lookup(ctx context.Context, dst netip.Addr) (Route, error) {
 	if !dst.IsValid() {
 		return Route{}, errors.New("route: lookup of an invalid address")
 	}
-	now := time.Now()
 	r.mu.Lock()
 	c, ok := r.routes[dst]
-	if ok && now.Before(c.expires) {
+	if ok && time.Now().Before(c.expires) {
 		r.stats.CacheHits++
 		r.mu.Unlock()
 		return c.v, nil
 	}
-	rt, ok := r.prefixRoute(dst, now)
-	if ok {
-		r.stats.CacheHits++
-	} else {
-		r.stats.KernelLookups++
-	}
 	r.mu.Unlock()
+	rt, byPrefix, err := r.path(dst)
+	if err != nil {
+		return Route{}, err
+	}
 	// Remember the route by destination unless the prefix does: memory
 	// stays bounded by routes and next hops, not by targets.
-	byDst := false
-	if !ok {
-		var err error
-		if rt, err = r.kernelRoute(dst); err != nil {
-			return Route{}, err
-		}
-		byDst = !r.learnPrefix(dst, rt)
-	}
+	byDst := !byPrefix
 	if err := r.fillMAC(ctx, &rt); err != nil {
 		return Route{}, err
 	}
@@ -167,6 +157,27 @@ func (r *Resolver) Stats() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.stats
+}
+
+// path returns the route to dst, DstMAC unset (but for a broadcast
+// address), from the routes remembered by prefix or else from the kernel,
+// learning its prefix; byPrefix says the prefix holds it.
+func (r *Resolver) path(dst netip.Addr) (rt Route, byPrefix bool, err error) {
+	r.mu.Lock()
+	rt, ok := r.prefixRoute(dst, time.Now())
+	if ok {
+		r.stats.CacheHits++
+	} else {
+		r.stats.KernelLookups++
+	}
+	r.mu.Unlock()
+	if ok {
+		return rt, true, nil
+	}
+	if rt, err = r.kernelRoute(dst); err != nil {
+		return Route{}, false, err
+	}
+	return rt, r.learnPrefix(dst, rt), nil
 }
 
 // kernelRoute asks the kernel for the route to dst and the interface.

@@ -365,6 +365,36 @@ func TestResolverPrefixCache(t *testing.T) {
 	if st := r.Stats(); st.CacheHits < uint64(len(addrs)) {
 		t.Errorf("stats %+v: the second pass was not answered from memory", st)
 	}
+
+	// Path answers from the same memory, and agrees with the kernel but
+	// for the next hop's link-layer address, which it leaves unresolved.
+	for _, a := range addrs {
+		dst := netip.MustParseAddr(a)
+		var want route.Route
+		var wantErr error
+		l.Do("client", func() { want, wantErr = route.Lookup(context.Background(), dst) })
+		got, gotErr := r.Path(dst)
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Errorf("Path(%s) error %v, a fresh lookup says %v", dst, gotErr, wantErr)
+			continue
+		}
+		if !slicesEqual(want.DstMAC, net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}) {
+			want.DstMAC = nil
+		}
+		if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+			t.Errorf("Path(%s) differs from a fresh lookup (-fresh +path):\n%s", dst, diff)
+		}
+	}
+	before = r.Stats()
+	for i := 3; i < 100; i++ {
+		if _, err := r.Path(netip.AddrFrom4([4]byte{198, 18, 1, byte(i)})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := r.Stats(); st.KernelLookups != before.KernelLookups || st.CacheHits != before.CacheHits+97 {
+		t.Errorf("Path over 198.18.1.3-99: %d kernel lookups and %d cache hits, want none and 97",
+			st.KernelLookups-before.KernelLookups, st.CacheHits-before.CacheHits)
+	}
 }
 
 // TestResolverConcurrent resolves a silent address and a live host at
