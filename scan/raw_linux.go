@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"net"
 	"net/netip"
 	"os"
@@ -212,6 +213,9 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 	if sp.n > 1<<36 {
 		return Stats{}, fmt.Errorf("scan: %d probes in one run: split the scan with shards", sp.n)
 	}
+	if cfg.Answered != nil && uint64(len(cfg.Answered)) != (sp.n+63)/64 {
+		return Stats{}, fmt.Errorf("scan: the record of answered probes is for about %d probes, not %d", len(cfg.Answered)*64, sp.n)
+	}
 	// Closing an AF_PACKET socket waits for an RCU grace period (tens of
 	// milliseconds); the sockets are closed at once, in parallel, so a
 	// scan pays that once.
@@ -306,6 +310,19 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 
 	total := cfg.Shard.positions(sp.n)
 	from := min(cfg.Start, total)
+	// Retries, the wait for answers and the report of silent probes
+	// cover [retryFrom, total): resumed with the interrupted run's record,
+	// the whole shard.
+	retryFrom := from
+	if cfg.Answered != nil {
+		copy(s.answered, cfg.Answered)
+		var base uint64
+		for _, w := range s.answered {
+			base += uint64(bits.OnesCount64(w))
+		}
+		s.nAnswered.Store(base)
+		retryFrom = 0
+	}
 	next := total
 	var runErr error
 	passes := cfg.retries()
@@ -315,7 +332,11 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 	for attempt := 0; attempt <= passes; attempt++ {
 		s.attempt.Store(int32(attempt))
 		before, sentBefore, t0 := s.nAnswered.Load(), s.sent.Load(), time.Now()
-		reached, err := s.pass(ctx, txs, attempt, from, total)
+		start := from
+		if attempt > 0 {
+			start = retryFrom
+		}
+		reached, err := s.pass(ctx, txs, attempt, start, total)
 		if attempt == 0 {
 			next = reached
 		}
@@ -326,11 +347,11 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 		if ctx.Err() != nil {
 			// Interrupted: collect the answers to what was sent (a
 			// resumed scan starts after it), within the usual wait.
-			s.wait(context.Background(), from, total)
+			s.wait(context.Background(), retryFrom, total)
 			runErr = ctx.Err()
 			break
 		}
-		s.wait(ctx, from, total)
+		s.wait(ctx, retryFrom, total)
 		if ctx.Err() != nil {
 			runErr = ctx.Err()
 			break
@@ -339,7 +360,7 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 		// enough to tell (20 probes or more) brought nothing: the rest
 		// are filtered, not lost.
 		got := s.nAnswered.Load()
-		if got >= total-from || attempt > 0 && got == before && total-from-before >= 20 {
+		if got >= total-retryFrom || attempt > 0 && got == before && total-retryFrom-before >= 20 {
 			break
 		}
 		if attempt > 0 && !cfg.FixedRate {
@@ -348,25 +369,26 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 		}
 	}
 	if proto == UDP && runErr == nil && cfg.retries() > 0 {
-		runErr = s.udpRounds(ctx, txs[0], from, total)
+		runErr = s.udpRounds(ctx, txs[0], retryFrom, total)
 	}
 	stopRx()
 	if runErr == nil {
-		un := total - from - min(total-from, s.nAnswered.Load())
+		un := total - retryFrom - min(total-retryFrom, s.nAnswered.Load())
 		if cfg.All || un <= 1000 {
-			s.emitUnanswered(from, total)
+			s.emitUnanswered(retryFrom, total)
 		}
 	}
-	st := s.stats(total - from)
+	st := s.stats(total - retryFrom)
 	st.Next = next
 	if runErr != nil {
 		// Probes never sent are neither answered nor filtered.
 		k := s.silentState().String()
-		if un := next - from - min(next-from, st.Answered); un > 0 {
+		if un := next - retryFrom - min(next-retryFrom, st.Answered); un > 0 {
 			st.ByState[k] = un
 		} else {
 			delete(st.ByState, k)
 		}
+		st.Answers = s.answered
 	}
 	return st, runErr
 }
@@ -450,6 +472,9 @@ func (s *rawScan) pass(ctx context.Context, txs []*rawsock.PacketConn, attempt i
 	wg.Wait()
 	next := total
 	for _, r := range reached {
+		if r >= total {
+			continue // this sender sent its whole share
+		}
 		// Positions below r-w+1 of every sender were sent.
 		next = min(next, max(r, from+w-1)-(w-1))
 	}

@@ -87,6 +87,12 @@ type Config struct {
 	// Start is the position of the permuted order the first pass starts
 	// at (zero: the beginning), to resume an interrupted scan.
 	Start uint64
+	// Answered, to resume an interrupted raw scan, is its record of the
+	// probes answered (Stats.Answers): the resumed run sends its first
+	// pass from Start, then retries every probe not in the record from
+	// the first position, as the interrupted run would have, and reports
+	// those that stay silent. Without it, retries start at Start too.
+	Answered []uint64
 	// Rate is the initial send rate in probes per second (zero: 100,000).
 	Rate int
 	// MaxRate caps the adaptive rate (zero: 1,000,000).
@@ -165,6 +171,9 @@ type Stats struct {
 	Rate      float64 // the last send rate, probes per second
 	Next      uint64  // the first position of the first pass not yet sent
 	Elapsed   time.Duration
+	// Answers, when a raw scan was interrupted, records the probes that
+	// were answered, a bit per probe (for Config.Answered).
+	Answers []uint64
 }
 
 // Loss estimates the round-trip loss: the share of answers that needed a

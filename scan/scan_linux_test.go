@@ -2,6 +2,7 @@ package scan_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -179,6 +180,71 @@ func TestResume(t *testing.T) {
 	slices.Sort(found)
 	if !slices.Equal(slices.Compact(found), labOpen) {
 		t.Errorf("cancelled and resumed: open %v, want %v", found, labOpen)
+	}
+}
+
+// TestResumeRetriesEarlierProbes: a scan interrupted in its retries,
+// after a whole first pass in which port 22 was dropped, resumes with its
+// record of what was answered: the retries cover the whole space again,
+// and find port 22 once the drop is gone. Resumed from its position alone,
+// there is nothing left to send and port 22 stays unfound.
+func TestResumeRetriesEarlierProbes(t *testing.T) {
+	labtest.RequireCommand(t, "nft", "nftables")
+	l := labtest.New(t, "pair", lab.Options{})
+	rules := filepath.Join(t.TempDir(), "drop22.nft")
+	nft := "table inet drop22 {\n\tchain in {\n\t\ttype filter hook input priority 0; policy accept;\n\t\ttcp dport 22 drop\n\t}\n}\n"
+	if err := os.WriteFile(rules, []byte(nft), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := l.Command("target", "nft", "-f", rules); r.Code != 0 {
+		t.Fatalf("nft: %s", r.Stderr)
+	}
+	tg := targets(t, "198.18.0.2")
+	ports := allPorts()
+	var found []uint16
+	var st scan.Stats
+	var err error
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := &scan.Config{Seed: 5, ProgressEvery: time.Millisecond, Progress: func(s scan.Stats) {
+		if s.Retried > 0 {
+			cancel() // retrying port 22, the only probe not answered
+		}
+	}}
+	l.Do("client", func() {
+		st, err = scan.Run(ctx, tg, ports, cfg, func(r scan.Result) {
+			if r.State == scan.Open {
+				found = append(found, r.Port)
+			}
+		})
+	})
+	if !errors.Is(err, context.Canceled) || st.Next != st.Probes || st.Answers == nil {
+		t.Fatalf("interrupted in the retries: err %v, next %d of %d, record %v", err, st.Next, st.Probes, st.Answers != nil)
+	}
+	if slices.Contains(found, 22) {
+		t.Fatal("port 22 answered through the drop")
+	}
+	if r := l.Command("target", "nft", "delete", "table", "inet", "drop22"); r.Code != 0 {
+		t.Fatalf("nft: %s", r.Stderr)
+	}
+	resume := func(answered []uint64) []uint16 {
+		c := &scan.Config{Seed: 5, Start: st.Next, Answered: answered}
+		rs, _ := runIn(t, l, "client", tg, ports, c)
+		out := append(slices.Clone(found), openPorts(rs)...)
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	if got := resume(st.Answers); !slices.Equal(got, labOpen) {
+		t.Errorf("resumed with the record: open %v, want %v", got, labOpen)
+	}
+	if got := resume(nil); slices.Contains(got, 22) {
+		t.Errorf("resumed from the position alone: open %v: port 22 found, so the test above proves nothing", got)
+	}
+	// A record of another space is refused.
+	l.Do("client", func() {
+		_, err = scan.Run(context.Background(), tg, ports[:100], &scan.Config{Seed: 5, Answered: st.Answers}, func(scan.Result) {})
+	})
+	if err == nil {
+		t.Error("a record for 65,536 probes accepted for 100")
 	}
 }
 

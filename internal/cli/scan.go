@@ -3,6 +3,8 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -417,6 +419,39 @@ type resumeState struct {
 	Phase   string       `json:"phase"` // "discovery", "tcp", "udp"
 	Next    uint64       `json:"next"`
 	Results []jsonResult `json:"results"`
+	// Answered is the phase's record of the probes answered (a bit per
+	// probe, little-endian 64-bit words, base64): the resumed run retries
+	// the others from the start of the space.
+	Answered string `json:"answered,omitempty"`
+	answered []uint64
+}
+
+// encodeAnswered packs a scan's record of answered probes for the file.
+func encodeAnswered(words []uint64) string {
+	if words == nil {
+		return ""
+	}
+	b := make([]byte, 8*len(words))
+	for i, w := range words {
+		binary.LittleEndian.PutUint64(b[8*i:], w)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// decodeAnswered unpacks encodeAnswered's string (nil for "").
+func decodeAnswered(s string) ([]uint64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(b)%8 != 0 {
+		return nil, errors.New("its record of answered probes is damaged")
+	}
+	words := make([]uint64, len(b)/8)
+	for i := range words {
+		words[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
+	return words, nil
 }
 
 // resumeScan runs the saved command line again from where it stopped.
@@ -428,6 +463,9 @@ func resumeScan(ctx context.Context, e *env, file string) error {
 	var st resumeState
 	if err := json.Unmarshal(b, &st); err != nil || len(st.Args) == 0 {
 		return usagef("--resume %s: not a file an interrupted sonde scan wrote", file)
+	}
+	if st.answered, err = decodeAnswered(st.Answered); err != nil {
+		return usagef("--resume %s: %v", file, err)
 	}
 	e2 := *e
 	e2.args = append([]string{"scan"}, st.Args...)

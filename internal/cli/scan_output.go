@@ -164,7 +164,7 @@ func executeScan(ctx context.Context, e *env, f *scanFlags, p *scanPlan, resumed
 		cfg := p.cfg
 		cfg.Type = typ
 		if resumed != nil && skip == name {
-			cfg.Start = resumed.Next
+			cfg.Start, cfg.Answered = resumed.Next, resumed.answered
 			skip = ""
 		}
 		cfg.Progress = prog.update
@@ -275,6 +275,7 @@ func executeScan(ctx context.Context, e *env, f *scanFlags, p *scanPlan, resumed
 		st := resumeState{Args: savedArgs(e.args, p.cfg.Seed), Phase: phase}
 		if n := len(phases); n > 0 {
 			st.Next = phases[n-1].st.Next
+			st.Answered = encodeAnswered(phases[n-1].st.Answers)
 		}
 		for _, r := range results {
 			st.Results = append(st.Results, toJSON(r))

@@ -229,6 +229,24 @@ func TestScanResume(t *testing.T) {
 	if r.Code == 0 || !strings.Contains(r.Stderr, "--resume "+file) { // timeout(1) exits 124 for it
 		t.Fatalf("interrupted scan: exit %d, stderr %q", r.Code, r.Stderr)
 	}
+	saved, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal(saved, &st); err != nil || st["answered"] == nil || st["answered"] == "" {
+		t.Errorf("the resume file has no record of answered probes (%v): %.300s", err, saved)
+	}
+	// A damaged record: one line, exit 2.
+	st["answered"] = "not base64!"
+	damaged := filepath.Join(dir, "damaged.resume")
+	b, _ := json.Marshal(st)
+	if err := os.WriteFile(damaged, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := l.Sonde("client", "scan", "--resume", damaged); r.Code != 2 || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 || !strings.Contains(r.Stderr, "damaged") {
+		t.Errorf("damaged record: exit %d, stderr %q; want 2 and one line", r.Code, r.Stderr)
+	}
 	r2 := l.Sonde("client", "scan", "--resume", file)
 	if r2.Code != 0 {
 		t.Fatalf("resumed: %d %s", r2.Code, r2.Stderr)
