@@ -70,3 +70,24 @@ func FuzzDecode(f *testing.F) {
 		Answers(d, d)
 	})
 }
+
+// FuzzQuotedHeader: any bytes as a quoted datagram parse without panic,
+// and what parses is consistent: the transport bytes are the tail of the
+// input and L4 counts them.
+func FuzzQuotedHeader(f *testing.F) {
+	f.Add([]byte{0x45, 0, 0, 28, 0x12, 0x34, 0, 0, 1, 17, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2, 0x9c, 0x40, 0, 53, 0, 8, 0, 0}, false)
+	f.Add(append([]byte{0x60, 0, 0, 0, 0, 8, 17, 1}, make([]byte, 40)...), true)
+	f.Add([]byte{0x4f}, false)
+	f.Fuzz(func(t *testing.T, b []byte, v6 bool) {
+		q, l4, ok := QuotedHeader(b, v6)
+		if !ok {
+			return
+		}
+		if q.L4 != len(l4) || len(l4) > len(b) || string(b[len(b)-len(l4):]) != string(l4) {
+			t.Fatalf("L4 %d, %d transport bytes, not the input's tail", q.L4, len(l4))
+		}
+		if q.Src.Is4() == v6 || q.Dst.Is4() == v6 {
+			t.Fatalf("v6 %v: addresses %s and %s", v6, q.Src, q.Dst)
+		}
+	})
+}
