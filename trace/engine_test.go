@@ -255,7 +255,9 @@ func TestEngineRateLimitNoFalseStars(t *testing.T) {
 func TestEngineDestinationSpentOnDistance(t *testing.T) {
 	trace := func(c Config) (*Result, []Hop, *fakeNet) {
 		f := newFakeNet(3)
-		f.burst, f.refill = 6, 30*time.Millisecond
+		// A slow refill: the destination's hop is probed well before a
+		// token is back, however loaded the machine.
+		f.burst, f.refill = 6, 300*time.Millisecond
 		f.tokens[4], f.last[4] = 1, time.Now()
 		// Three in flight: the distance is known before the
 		// destination's hop is probed, as on a real network.
@@ -263,7 +265,7 @@ func TestEngineDestinationSpentOnDistance(t *testing.T) {
 		res, hops := runFake(t, f, c)
 		return res, hops, f
 	}
-	res, hops, f := trace(Config{RetryPause: 30 * time.Millisecond})
+	res, hops, f := trace(Config{RetryPause: 300 * time.Millisecond})
 	if got, want := hopStrings(hops), wantChain(f, 3); !equal(got, want) {
 		t.Errorf("hops\n%q\nwant\n%q", got, want)
 	}
