@@ -365,7 +365,14 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 		}
 		if attempt > 0 && !cfg.FixedRate {
 			end := time.Unix(0, s.lastReply.Load())
-			s.lim.afterPass(s, s.sent.Load()-sentBefore, got-before, end.Sub(t0))
+			sent := s.sent.Load() - sentBefore
+			s.lim.afterPass(s, sent, got-before, end.Sub(t0))
+			// Behind a measured rate limit, a pass that most of its
+			// probes answered is progress, not loss: it does not count
+			// against Retries (up to twice as many passes in all).
+			if s.lim.limited && 2*(got-before) >= sent && passes < 2*cfg.retries() {
+				passes++
+			}
 		}
 	}
 	if proto == UDP && runErr == nil && cfg.retries() > 0 {

@@ -99,7 +99,8 @@ type Config struct {
 	MaxRate int
 	// Retries is how many more times an unanswered probe is sent (zero:
 	// 6; negative: none). Retrying stops early once a pass brings no new
-	// answer.
+	// answer. Behind a rate limit the scan has measured, a pass that most
+	// of its probes answered does not count, up to twice as many passes.
 	Retries int
 	// Timeout bounds the wait for replies after each pass (zero: 1 s).
 	// The wait ends as soon as every probe is answered, or once replies
