@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -17,35 +16,24 @@ import (
 	"sync"
 	"time"
 
+	htmlreport "sonde/report"
 	"sonde/scan"
 )
 
-// jsonResult is one line of --json output (and of a resume file).
-type jsonResult struct {
-	Type    string `json:"type"` // "port" or "host"
-	Addr    string `json:"addr"`
-	Port    uint16 `json:"port,omitempty"`
-	Proto   string `json:"proto,omitempty"`
-	State   string `json:"state"`
-	Reason  string `json:"reason"`
-	TTL     uint8  `json:"ttl,omitempty"`
-	Service string `json:"service,omitempty"`
-	Product string `json:"product,omitempty"`
-	Version string `json:"version,omitempty"`
-	Info    string `json:"info,omitempty"`
-}
+// jsonResult is one line of --json output (and of a resume file): the
+// schema the report reads back.
+type jsonResult = htmlreport.ScanResult
 
 func toJSON(r scan.Result) jsonResult {
-	return jsonResult{Type: "port", Addr: r.Addr.String(), Port: r.Port, Proto: r.Proto.String(), State: r.State.String(), Reason: r.Reason,
+	return jsonResult{Type: "port", Addr: r.Addr, Port: r.Port, Proto: r.Proto.String(), State: r.State.String(), Reason: r.Reason,
 		TTL: r.TTL, Service: r.Service, Product: r.Product, Version: r.Version, Info: r.Info}
 }
 
 func fromJSON(j jsonResult) (scan.Result, bool) {
-	a, err := netip.ParseAddr(j.Addr)
-	if err != nil {
+	if !j.Addr.IsValid() {
 		return scan.Result{}, false
 	}
-	r := scan.Result{Addr: a, Port: j.Port, Proto: scan.TCP, Reason: j.Reason, TTL: j.TTL, Service: j.Service, Product: j.Product, Version: j.Version, Info: j.Info}
+	r := scan.Result{Addr: j.Addr, Port: j.Port, Proto: scan.TCP, Reason: j.Reason, TTL: j.TTL, Service: j.Service, Product: j.Product, Version: j.Version, Info: j.Info}
 	if j.Proto == "udp" {
 		r.Proto = scan.UDP
 	}
@@ -100,7 +88,7 @@ func (c *collector) writeHost(h scan.Host) {
 	if h.Up {
 		state = "up"
 	}
-	b, _ := json.Marshal(jsonResult{Type: "host", Addr: h.Addr.String(), State: state, Reason: h.Reason})
+	b, _ := json.Marshal(jsonResult{Type: "host", Addr: h.Addr, State: state, Reason: h.Reason})
 	c.json.Write(b)
 	c.json.WriteByte('\n')
 }

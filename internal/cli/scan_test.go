@@ -322,7 +322,7 @@ func TestScanHostsJSON(t *testing.T) {
 			t.Fatalf("line %q: %v, want a host line", line, err)
 		}
 		if j.State == "up" {
-			up = append(up, j.Addr+" "+j.Reason)
+			up = append(up, j.Addr.String()+" "+j.Reason)
 		} else if j.State != "down" {
 			t.Errorf("line %q: state neither up nor down", line)
 		}
