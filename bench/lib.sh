@@ -11,6 +11,8 @@
 #   lab_up TOPOLOGY [FLAGS…] build a lab for this run (torn down on exit);
 #                            sets $LAB
 #   lab_exec NODE CMD…       run CMD inside NODE of that lab
+#   gen_capture N            make (once) bench/gen's capture of N packets, in
+#                            the page cache; echo its path
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -99,4 +101,17 @@ lab_exec() {
   local node=$1
   shift
   "$SONDE" lab exec --lab "$LAB" "$node" -- "$@"
+}
+
+gen_capture() {
+  # The file's name carries a hash of the generator: a changed generator
+  # makes a new file.
+  local pcap
+  pcap=$WORK/mix-$1-$(md5sum <"$ROOT/bench/gen/main.go" | cut -c1-8).pcap
+  if [ ! -s "$pcap" ]; then
+    echo "generating $pcap ($1 packets)" >&2
+    (cd "$ROOT" && "$GO" run ./bench/gen -n "$1" -o "$pcap") >&2
+  fi
+  cat "$pcap" >/dev/null # into the page cache
+  echo "$pcap"
 }

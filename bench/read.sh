@@ -9,14 +9,7 @@ need_apt tshark tcpdump time bc
 build_sonde
 PACKETS=${PACKETS:-1000000}
 ROUNDS=${ROUNDS:-3}
-# The file's name carries a hash of the generator: a changed generator
-# makes a new file.
-PCAP=$WORK/mix-$PACKETS-$(md5sum <"$ROOT/bench/gen/main.go" | cut -c1-8).pcap
-if [ ! -s "$PCAP" ]; then
-  echo "generating $PCAP ($PACKETS packets)"
-  (cd "$ROOT" && "$GO" run ./bench/gen -n "$PACKETS" -o "$PCAP")
-fi
-cat "$PCAP" >/dev/null # into the page cache for both tools
+PCAP=$(gen_capture "$PACKETS")
 
 # cpu_mem CMD… — run CMD with output discarded; echo "cpu_seconds peak_kb".
 cpu_mem() {

@@ -9,12 +9,7 @@ need_apt bc chromium
 build_sonde
 PACKETS=${PACKETS:-1000000}
 ROUNDS=${ROUNDS:-5}
-PCAP=$WORK/mix-$PACKETS-$(md5sum <"$ROOT/bench/gen/main.go" | cut -c1-8).pcap
-if [ ! -s "$PCAP" ]; then
-  echo "generating $PCAP ($PACKETS packets)"
-  (cd "$ROOT" && "$GO" run ./bench/gen -n "$PACKETS" -o "$PCAP")
-fi
-cat "$PCAP" >/dev/null # into the page cache
+PCAP=$(gen_capture "$PACKETS")
 OUT=$WORK/report.html
 # SONDE_LAB: both commands consult the lab geography (then the embedded
 # database), which places bench/gen's servers (198.18.0.0/15) on the map.
