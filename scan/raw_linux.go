@@ -323,6 +323,7 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 		s.nAnswered.Store(base)
 		retryFrom = 0
 	}
+	probes := total - retryFrom // the probes this run answers for
 	next := total
 	var runErr error
 	passes := cfg.retries()
@@ -347,11 +348,11 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 		if ctx.Err() != nil {
 			// Interrupted: collect the answers to what was sent (a
 			// resumed scan starts after it), within the usual wait.
-			s.wait(context.Background(), retryFrom, total)
+			s.wait(context.Background(), probes)
 			runErr = ctx.Err()
 			break
 		}
-		s.wait(ctx, retryFrom, total)
+		s.wait(ctx, probes)
 		if ctx.Err() != nil {
 			runErr = ctx.Err()
 			break
@@ -360,7 +361,7 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 		// enough to tell (20 probes or more) brought nothing: the rest
 		// are filtered, not lost.
 		got := s.nAnswered.Load()
-		if got >= total-retryFrom || attempt > 0 && got == before && total-retryFrom-before >= 20 {
+		if got >= probes || attempt > 0 && got == before && probes-before >= 20 {
 			break
 		}
 		if attempt > 0 && !cfg.FixedRate {
@@ -380,12 +381,12 @@ func runRaw(ctx context.Context, sp *space, cfg *Config, emit func(Result)) (Sta
 	}
 	stopRx()
 	if runErr == nil {
-		un := total - retryFrom - min(total-retryFrom, s.nAnswered.Load())
+		un := probes - min(probes, s.nAnswered.Load())
 		if cfg.All || un <= 1000 {
 			s.emitUnanswered(retryFrom, total)
 		}
 	}
-	st := s.stats(total - retryFrom)
+	st := s.stats(probes)
 	st.Next = next
 	if runErr != nil {
 		// Probes never sent are neither answered nor filtered.
@@ -771,14 +772,14 @@ func (s *rawScan) udpCookie(idx uint64, addr netip.Addr, port, sport uint16) (ui
 	return 0, false
 }
 
-// wait waits for the replies to a pass: until every probe in [from,
-// total) is answered, or they have stopped coming for a quiet period of
+// wait waits for the replies to a pass: until all of the run's probes
+// are answered, or the replies have stopped coming for a quiet period of
 // four round trips (at least 10 ms), at most the timeout.
-func (s *rawScan) wait(ctx context.Context, from, total uint64) {
+func (s *rawScan) wait(ctx context.Context, probes uint64) {
 	end := time.Now()
 	quiet := s.quiet()
 	for ctx.Err() == nil {
-		if s.nAnswered.Load() >= total-from {
+		if s.nAnswered.Load() >= probes {
 			return
 		}
 		now := time.Now()

@@ -198,7 +198,7 @@ func (s *rawScan) udpRounds(ctx context.Context, tx *rawsock.PacketConn, from, t
 			}
 			s.tick()
 		}
-		s.wait(ctx, from, total)
+		s.wait(ctx, total-from)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
